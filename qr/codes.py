@@ -18,7 +18,7 @@ QUIET_ZONE = 4
 # Crockford's base 32: no I, L, O, U, so a code read aloud or typed from a
 # poster has no look-alike letters.
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-_CHECK_MODULUS = 31  # prime, so any single mistyped symbol changes the check
+_CHECK_MODULUS = 31  # prime, so a mistyped symbol changes the check (bar 0 for Z)
 _CODE_DIGITS = 3
 
 
