@@ -1,0 +1,59 @@
+"""Ocenka: people rate the services of state bodies and organizations;
+the service forms the organizations' rating."""
+import logging
+import os
+
+from flask import Flask, jsonify
+from flask_cors import CORS
+
+from service import config as configuration
+from service import db, errors
+
+
+def create_app(test_config=None):
+    app = Flask(__name__, instance_relative_config=True)
+    os.makedirs(app.instance_path, exist_ok=True)
+    if test_config and "SECRET_KEY" in test_config:
+        environ = dict(os.environ, OCENKA_SECRET_KEY=test_config["SECRET_KEY"])
+    else:
+        environ = os.environ
+    app.config.from_mapping(configuration.from_environment(app.instance_path, environ))
+    if test_config:
+        app.config.update(test_config)
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+    logging.basicConfig(level=logging.INFO)
+
+    db.init_app(app)
+    errors.register(app)
+
+    # Public reads and rating submission are meant to be called from any
+    # site that embeds the widget; nothing else is.
+    CORS(app, resources={r"/api/v1/*": {"origins": "*"}}, supports_credentials=False,
+         allow_headers=["Content-Type"], max_age=86400)
+
+    from service import api, cli
+    app.register_blueprint(api.bp)
+    cli.register(app)
+    _register_optional_blueprints(app)
+
+    @app.get("/healthz")
+    def healthz():
+        db.database.execute_sql("SELECT 1")
+        return jsonify(status="ok")
+
+    return app
+
+
+def _register_optional_blueprints(app):
+    """Blueprints of the parts built beside the core (widget, rating page,
+    QR and print, portal): each module exposes ``bp``."""
+    import importlib
+    for name in ("embed", "rate", "printing", "pages"):
+        try:
+            module = importlib.import_module(f"service.{name}")
+        except ModuleNotFoundError as error:
+            if error.name != f"service.{name}":
+                raise
+            continue
+        app.register_blueprint(module.bp)

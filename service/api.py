@@ -1,0 +1,108 @@
+"""The public JSON API under /api/v1: objects, their questionnaires,
+rating submission, rankings and totals."""
+from flask import Blueprint, current_app, jsonify, request
+from marshmallow import ValidationError
+from peewee import fn
+
+from service import catalog, ranking, ratings
+from service.db import database
+from service.errors import ApiError
+from service.limits import client_address
+from service.models import ObjectAggregate, RatableObject, Rating
+from service.questionnaire import COMMENT_MAX, base_criteria, extra_criteria_for, extra_form, pick_language
+from service.schemas import list_query_schema, ranking_query_schema
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def _query(schema):
+    try:
+        return schema.load(request.args)
+    except ValidationError as error:
+        raise ApiError(error.messages) from None
+
+
+def _period(text):
+    try:
+        return ranking.Period.parse(text)
+    except ValueError as error:
+        raise ApiError({"period": [str(error)]}) from None
+
+
+def _lang(explicit=None):
+    return pick_language(explicit, request.headers.get("Accept-Language"))
+
+
+def _public_results():
+    return current_app.config["PUBLIC_RESULTS"]
+
+
+@bp.get("/objects")
+def list_objects():
+    args = _query(list_query_schema)
+    lang = _lang(args["lang"])
+    query = catalog.search(args["q"], catalog.sphere_id(args["sphere"]), catalog.region_id(args["region"]))
+    total = query.count()
+    page = list(query.paginate(args["page"], args["per_page"]))
+    return jsonify(items=catalog.summaries(page, lang), total=total, page=args["page"], per_page=args["per_page"])
+
+
+@bp.get("/objects/<int:object_id>")
+def get_object(object_id):
+    obj = catalog.published_object(object_id)
+    lang = _lang(request.args.get("lang"))
+    body = catalog.details(obj, lang)
+    body["figures"] = ranking.object_figures(obj, _period(request.args.get("period"))) if _public_results() else None
+    return jsonify(body)
+
+
+@bp.get("/objects/<int:object_id>/form")
+def get_form(object_id):
+    obj = catalog.published_object(object_id)
+    lang = _lang(request.args.get("lang"))
+    summary = catalog.summaries([obj], lang)[0]
+    return jsonify(
+        object=summary, lang=lang,
+        criteria=base_criteria(lang),
+        extra=extra_form(extra_criteria_for(obj), lang),
+        subdivisions=catalog.subdivision_choices(obj),
+        services=catalog.service_choices(obj, lang),
+        comment_max=COMMENT_MAX,
+    )
+
+
+@bp.post("/ratings")
+def post_rating():
+    payload = request.get_json(silent=True)
+    if payload is None:
+        raise ApiError({"_schema": ["the body must be JSON (Content-Type: application/json)"]})
+    config = current_app.config
+    address = client_address(request.remote_addr, request.headers.get("X-Forwarded-For"), config["TRUSTED_PROXIES"])
+    rating_id, created = ratings.submit(payload, (address, request.headers.get("User-Agent", "")), config)
+    return jsonify(id=rating_id), 201 if created else 200
+
+
+@bp.get("/rankings")
+def get_rankings():
+    if not _public_results():
+        raise ApiError({"_results": ["results are not public on this portal"]}, status=403)
+    args = _query(ranking_query_schema)
+    period = _period(args["period"])
+    sphere, region = catalog.sphere_id(args["sphere"]), catalog.region_id(args["region"])
+    table = ranking.rank_table(period, sphere, region)
+    window = table.entries[args["offset"]:args["offset"] + args["limit"]]
+    names = catalog.names([e.id for e in window])
+    return jsonify(
+        period=period.key, sphere=args["sphere"], region=args["region"],
+        group_mean=table.group_mean, prior_weight=ranking.PRIOR_WEIGHT,
+        total=len(table.entries), offset=args["offset"], limit=args["limit"],
+        items=[ranking.ranking_row(e, names.get(e.id, "")) for e in window],
+    )
+
+
+@bp.get("/stats")
+def get_stats():
+    sums = ranking.totals()
+    objects = RatableObject.select().where(RatableObject.published == True).count()
+    satisfaction = (100.0 * sums.satisfied / sums.n) if sums.n and _public_results() else None
+    return jsonify(objects=objects, ratings=sums.n, satisfaction=satisfaction)

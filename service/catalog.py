@@ -1,0 +1,132 @@
+"""Reading the catalogue of ratable objects: search, lookups and the
+shapes the API and pages show them in."""
+from collections import defaultdict
+
+from flask import current_app
+from peewee import JOIN
+
+from service.errors import ApiError
+from service.models import ObjectService, ObjectSphere, RatableObject, Region, Service, Sphere
+
+
+def published_object(object_id):
+    obj = RatableObject.get_or_none((RatableObject.id == object_id) & (RatableObject.published == True))
+    if obj is None:
+        raise ApiError({"object": ["no published object with this id"]}, status=404)
+    return obj
+
+
+def sphere_id(code):
+    if not code:
+        return None
+    sphere = Sphere.get_or_none(Sphere.code == code)
+    if sphere is None:
+        raise ApiError({"sphere": [f"unknown sphere {code!r}"]})
+    return sphere.id
+
+
+def region_id(code):
+    if not code:
+        return None
+    region = Region.get_or_none(Region.code == code)
+    if region is None:
+        raise ApiError({"region": [f"unknown region {code!r}"]})
+    return region.id
+
+
+def search(q="", sphere=None, region=None):
+    """Published objects whose name contains ``q`` or whose registration
+    number starts with it; a subdivision matches through its organization's
+    sphere and its own or its organization's region."""
+    O = RatableObject
+    Parent = RatableObject.alias("parent")
+    query = (O.select(O).join(Parent, on=(Parent.id == O.organization), join_type=JOIN.LEFT_OUTER, attr="parent")
+              .where(O.published == True))
+    q = (q or "").strip()
+    if q.isdigit():
+        query = query.where((O.unp.startswith(q)) | (O.id == int(q)) if len(q) < 10 else (O.unp == q))
+    elif q:
+        query = query.where(O.search_name.contains(q.casefold()))
+    if region is not None:
+        query = query.where((O.region == region) | ((O.region.is_null()) & (Parent.region == region)))
+    if sphere is not None:
+        in_sphere = ObjectSphere.select(ObjectSphere.object).where(ObjectSphere.sphere == sphere)
+        query = query.where(O.id.in_(in_sphere) | O.organization.in_(in_sphere))
+    return query.order_by(O.search_name, O.id)
+
+
+def names(ids):
+    if not ids:
+        return {}
+    return dict(RatableObject.select(RatableObject.id, RatableObject.name).where(RatableObject.id.in_(ids)).tuples())
+
+
+def _spheres_of(org_ids):
+    result = defaultdict(list)
+    if org_ids:
+        rows = (ObjectSphere.select(ObjectSphere.object, Sphere.code).join(Sphere)
+                .where(ObjectSphere.object.in_(list(org_ids))).order_by(Sphere.code).tuples())
+        for object_id, code in rows:
+            result[object_id].append(code)
+    return result
+
+
+def object_url(object_id):
+    return f"{current_app.config['BASE_URL']}/r/{object_id}"
+
+
+def summaries(objects, lang="ru"):
+    """The short form of each object, with two queries for the whole list."""
+    org_ids = {o.organization_id_or_self for o in objects}
+    spheres = _spheres_of(org_ids)
+    parents = {o.id: o for o in RatableObject.select().where(RatableObject.id.in_(list(org_ids)))} if org_ids else {}
+    regions = {r.id: r.code for r in Region.select()}
+    items = []
+    for obj in objects:
+        org = parents.get(obj.organization_id_or_self)
+        region = obj.region_id or (org.region_id if org else None)
+        items.append({
+            "id": obj.id,
+            "name": obj.name,
+            "kind": obj.kind,
+            "organization": None if obj.is_organization else {"id": org.id, "name": org.name},
+            "spheres": spheres.get(obj.organization_id_or_self, []),
+            "region": regions.get(region),
+            "url": object_url(obj.id),
+        })
+    return items
+
+
+def details(obj, lang="ru"):
+    body = summaries([obj], lang)[0]
+    org = obj if obj.is_organization else obj.organization
+    region = obj.region or org.region
+    body.update({
+        "short_name": obj.short_name,
+        "unp": org.unp,
+        "location": {
+            "region": region.name(lang) if region else None,
+            "district": obj.district or org.district,
+            "locality": obj.locality or org.locality,
+            "address": obj.address or org.address,
+        },
+        "website": org.website,
+        "is_authorized_body": bool(obj.is_organization and obj.is_authorized_body),
+        "subdivisions": subdivision_choices(obj),
+        "services": service_choices(obj, lang),
+    })
+    return body
+
+
+def subdivision_choices(obj):
+    org_id = obj.organization_id_or_self
+    return [{"id": s.id, "name": s.name} for s in RatableObject.select(RatableObject.id, RatableObject.name)
+            .where((RatableObject.organization == org_id) & (RatableObject.published == True))
+            .order_by(RatableObject.name, RatableObject.id)]
+
+
+def service_choices(obj, lang="ru"):
+    owners = {obj.id, obj.organization_id_or_self}
+    services = (Service.select().join(ObjectService)
+                .where(ObjectService.object.in_(list(owners))).distinct().order_by(Service.id))
+    return [{"id": s.id, "code": s.code, "name": s.name(lang)} for s in services]

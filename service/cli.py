@@ -1,0 +1,79 @@
+"""Commands: ``flask --app wsgi demo | create-user | rebuild-aggregates``
+(``init-db`` lives with the schema in db.py)."""
+import time
+
+import click
+from werkzeug.security import generate_password_hash
+
+from service import demo, ranking
+from service.db import database, migrate
+from service.models import RatableObject, User
+
+
+@click.command("demo")
+@click.option("--orgs", default=300, show_default=True, type=click.IntRange(1, 200_000))
+@click.option("--ratings", default=10_000, show_default=True, type=click.IntRange(0, 50_000_000))
+@click.option("--seed", default=1, show_default=True, type=int)
+@click.pass_context
+def demo_command(ctx, orgs, ratings, seed):
+    """Fill an empty database with realistic demo data."""
+    from flask import current_app
+    started = time.monotonic()
+    with database.connection_context():
+        migrate()
+        try:
+            demo.generate(orgs=orgs, ratings=ratings, seed=seed, timezone=current_app.config["TIMEZONE"],
+                          echo=click.echo)
+        except demo.DemoError as error:
+            raise click.ClickException(str(error))
+    click.echo(f"demo data ready in {time.monotonic() - started:.1f} s")
+
+
+@click.command("create-user")
+@click.option("--email", required=True)
+@click.option("--role", required=True, type=click.Choice(User.ROLES))
+@click.option("--name", default="")
+@click.option("--organization", "unp", default=None, help="registration number (УНП) of the user's organization")
+@click.password_option()
+def create_user_command(email, role, name, unp, password):
+    """Create a user of the cabinets (operator, moderator, staff, body)."""
+    email = email.strip().lower()
+    if "@" not in email:
+        raise click.BadParameter("is not an e-mail address", param_hint="--email")
+    if len(password) < 10:
+        raise click.BadParameter("must have at least 10 characters", param_hint="password")
+    with database.connection_context():
+        organization = None
+        if unp:
+            organization = RatableObject.get_or_none(RatableObject.unp == unp)
+            if organization is None:
+                raise click.BadParameter(f"no organization with registration number {unp}", param_hint="--organization")
+        elif role in (User.STAFF, User.BODY):
+            raise click.BadParameter(f"a {role} user belongs to an organization", param_hint="--organization")
+        if User.select().where(User.email == email).exists():
+            raise click.ClickException(f"a user {email} exists already")
+        User.create(email=email, role=role, name=name, organization=organization,
+                    password_hash=generate_password_hash(password))
+    click.echo(f"created {role} {email}")
+
+
+@click.command("rebuild-aggregates")
+def rebuild_aggregates_command():
+    """Recompute every aggregate from the raw ratings and report differences."""
+    with database.connection_context():
+        ranking.rebuild_rollup()
+        differences = ranking.rebuild_aggregates()
+    ranking.clear_cache()
+    if differences:
+        click.echo(f"{len(differences)} aggregate(s) differed from the ratings and were rebuilt:")
+        for object_id, period in differences[:50]:
+            click.echo(f"  object {object_id}, period {period}")
+        if len(differences) > 50:
+            click.echo(f"  … and {len(differences) - 50} more")
+    else:
+        click.echo("aggregates match the ratings")
+
+
+def register(app):
+    for command in (demo_command, create_user_command, rebuild_aggregates_command):
+        app.cli.add_command(command)

@@ -1,0 +1,146 @@
+"""The database: one unbound handle, bound at app creation to SQLite or
+PostgreSQL, plus the schema versions and the ``init-db`` command.
+
+Connections come from a pool and stay open between requests: opening a
+SQLite file or a PostgreSQL session per request costs more than the
+request itself.
+"""
+import json
+from urllib.parse import urlparse, parse_qs, unquote
+
+import click
+from flask import current_app
+from peewee import DatabaseProxy, Model, TextField, IntegerField, SQL
+from playhouse.pool import PooledSqliteDatabase, PooledPostgresqlDatabase
+
+database = DatabaseProxy()
+
+# WAL lets readers run beside the one writer; synchronous=FULL makes a
+# commit wait for the WAL fsync, so an acknowledged rating survives a power
+# cut and not only a process crash. The busy timeout is long because a
+# short one turns ordinary lock contention into errors.
+SQLITE_PRAGMAS = {
+    "journal_mode": "wal",
+    "synchronous": "full",
+    "foreign_keys": 1,
+    "busy_timeout": 10_000,
+    "cache_size": -32_000,
+}
+
+
+class BaseModel(Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class JSONField(TextField):
+    """JSON kept as text, so that SQLite and PostgreSQL store it alike."""
+
+    def db_value(self, value):
+        return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+    def python_value(self, value):
+        return None if value is None else json.loads(value)
+
+
+def is_sqlite(db=None):
+    db = db or database.obj
+    return isinstance(db, PooledSqliteDatabase)
+
+
+def make_database(url):
+    """An unconnected pooled database for a ``sqlite:///path`` or
+    ``postgresql://user@host:port/name`` URL."""
+    parsed = urlparse(url)
+    if parsed.scheme == "sqlite":
+        path = unquote(parsed.path)
+        if url.startswith("sqlite:////"):
+            path = "/" + path.lstrip("/")
+        elif url.startswith("sqlite:///"):
+            path = path[1:]
+        if not path or path == ":memory:":
+            raise ValueError("an SQLite database must be a file: sqlite:///path/to/file")
+        return PooledSqliteDatabase(path, pragmas=SQLITE_PRAGMAS, max_connections=32,
+                                    stale_timeout=3600, check_same_thread=False, timeout=10)
+    if parsed.scheme in ("postgres", "postgresql"):
+        options = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
+        return PooledPostgresqlDatabase(
+            unquote(parsed.path.lstrip("/")),
+            user=unquote(parsed.username) if parsed.username else None,
+            password=unquote(parsed.password) if parsed.password else None,
+            host=parsed.hostname or None, port=parsed.port or None,
+            max_connections=32, stale_timeout=3600, **options)
+    raise ValueError(f"OCENKA_DATABASE_URL must start with sqlite:/// or postgresql:// (was {url!r})")
+
+
+def init_app(app):
+    db = make_database(app.config["DATABASE_URL"])
+    if is_sqlite(db):
+        from pathlib import Path
+        Path(db.database).parent.mkdir(parents=True, exist_ok=True)
+    database.initialize(db)
+
+    @app.before_request
+    def _connect():
+        database.connect(reuse_if_open=True)
+
+    @app.teardown_request
+    def _release(exc):
+        # Returns the connection to the pool; it stays open.
+        if not database.is_closed():
+            database.close()
+
+    app.cli.add_command(init_db_command)
+
+
+# -- schema versions ---------------------------------------------------------
+
+class SchemaVersion(BaseModel):
+    version = IntegerField(primary_key=True)
+    description = TextField()
+    applied = TextField(constraints=[SQL("DEFAULT CURRENT_TIMESTAMP")])
+
+
+def current_version():
+    if not database.table_exists(SchemaVersion._meta.table_name):
+        return 0
+    latest = SchemaVersion.select(SchemaVersion.version).order_by(SchemaVersion.version.desc()).first()
+    return latest.version if latest else 0
+
+
+def migrate(target=None, echo=lambda message: None):
+    """Brings the schema to ``target`` (the newest by default), one version
+    at a time, each in its own transaction, keeping every row."""
+    from service.migrations import MIGRATIONS
+    database.create_tables([SchemaVersion])
+    target = target if target is not None else MIGRATIONS[-1][0]
+    version = current_version()
+    for number, description, step in MIGRATIONS:
+        if version < number <= target:
+            with database.atomic():
+                step(database)
+                SchemaVersion.create(version=number, description=description)
+            echo(f"schema version {number}: {description}")
+    return current_version()
+
+
+@click.command("init-db")
+def init_db_command():
+    """Create the schema, or upgrade an existing database in place."""
+    with database.connection_context():
+        before = current_version()
+        after = migrate(echo=click.echo)
+    if before == after:
+        click.echo(f"schema is up to date (version {after})")
+    else:
+        click.echo(f"schema upgraded from version {before} to {after}")
+
+
+def write_transaction():
+    """A transaction that takes SQLite's write lock at once: a deferred
+    one that reads first and writes later can fail on the upgrade instead
+    of waiting for the lock."""
+    if is_sqlite():
+        return database.atomic(lock_type="IMMEDIATE")
+    return database.atomic()

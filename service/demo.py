@@ -1,0 +1,312 @@
+"""Demo data at the real portal's scale: Belarusian organizations of every
+sphere in every region, their subdivisions and services, authorized bodies
+with accepted registries, and ratings over the last two years skewed like
+the real portal's (about 92 % satisfied), some with comments.
+
+Everything is drawn from one seeded generator, so the same ``--seed`` gives
+the same data (and the same ranking) every time.
+"""
+import datetime
+import math
+import random
+import uuid
+from zoneinfo import ZoneInfo
+
+from service import ranking
+from service.db import database
+from service.models import (
+    ObjectService, ObjectSphere, RatableObject, Rating, Region, Registry, RegistryEntry, Service, Sphere,
+    BASE_CRITERIA, utcnow,
+)
+from service.questionnaire import CRITERIA
+from service.reference import SERVICES, seed_reference
+
+# region code → [(town, district adjective)]
+TOWNS = {
+    "minsk-city": [("Минск", d) for d in ("Центральный", "Советский", "Первомайский", "Партизанский", "Заводской",
+                                          "Ленинский", "Октябрьский", "Московский", "Фрунзенский")],
+    "brest": [("Брест", "Брестский"), ("Барановичи", "Барановичский"), ("Пинск", "Пинский"), ("Кобрин", "Кобринский"),
+              ("Берёза", "Берёзовский"), ("Лунинец", "Лунинецкий"), ("Пружаны", "Пружанский"), ("Иваново", "Ивановский")],
+    "vitebsk": [("Витебск", "Витебский"), ("Орша", "Оршанский"), ("Полоцк", "Полоцкий"), ("Новополоцк", "Полоцкий"),
+                ("Глубокое", "Глубокский"), ("Лепель", "Лепельский"), ("Поставы", "Поставский")],
+    "gomel": [("Гомель", "Гомельский"), ("Мозырь", "Мозырский"), ("Жлобин", "Жлобинский"), ("Светлогорск", "Светлогорский"),
+              ("Речица", "Речицкий"), ("Калинковичи", "Калинковичский"), ("Рогачёв", "Рогачёвский")],
+    "grodno": [("Гродно", "Гродненский"), ("Лида", "Лидский"), ("Слоним", "Слонимский"), ("Волковыск", "Волковысский"),
+               ("Новогрудок", "Новогрудский"), ("Сморгонь", "Сморгонский"), ("Щучин", "Щучинский")],
+    "minsk": [("Борисов", "Борисовский"), ("Солигорск", "Солигорский"), ("Молодечно", "Молодечненский"),
+              ("Жодино", "Смолевичский"), ("Слуцк", "Слуцкий"), ("Дзержинск", "Дзержинский"), ("Вилейка", "Вилейский")],
+    "mogilev": [("Могилёв", "Могилёвский"), ("Бобруйск", "Бобруйский"), ("Горки", "Горецкий"), ("Кричев", "Кричевский"),
+                ("Осиповичи", "Осиповичский"), ("Шклов", "Шкловский"), ("Климовичи", "Климовичский")],
+}
+STREETS = ("ул. Ленина", "ул. Советская", "пр-т Независимости", "ул. Пушкина", "ул. Гагарина", "ул. Кирова",
+           "ул. Мира", "ул. Молодёжная", "ул. Садовая", "ул. Победы", "ул. Первомайская", "ул. Октябрьская")
+
+# sphere → name patterns; {n} numbers institutions within a town.
+KINDS = {
+    "health": ("УЗ «{town_gen} городская поликлиника № {n}»", "УЗ «{district_gen} центральная районная больница»",
+               "УЗ «Стоматологическая поликлиника № {n} г. {town}»", "УЗ «Детская поликлиника № {n} г. {town}»"),
+    "education": ("ГУО «Средняя школа № {n} г. {town}»", "ГУО «Ясли-сад № {n} г. {town}»",
+                  "ГУО «Гимназия № {n} г. {town}»", "ГУО «Центр творчества детей и молодёжи г. {town}» № {n}"),
+    "housing": ("ЖЭС № {n} г. {town}", "КУП «Расчётно-справочный центр г. {town}», отделение № {n}",
+                "КЖУП «{district_gen} ЖКХ», участок № {n}"),
+    "registry": ("Отдел ЗАГС {district_rod} райисполкома", "Служба «одно окно» {district_rod} райисполкома",
+                 "Отдел по гражданству и миграции {district_rod} РОВД"),
+    "social": ("ГУ «Территориальный центр социального обслуживания населения {district_rod} района»",
+               "Управление по труду, занятости и социальной защите {district_rod} райисполкома"),
+    "employment": ("Отдел занятости {district_rod} райисполкома",),
+    "transport": ("Автостанция «{town}»", "Автобусный парк № {n} г. {town}", "Железнодорожный вокзал г. {town}"),
+    "culture": ("ГУК «Централизованная библиотечная система {district_rod} района», филиал № {n}",
+                "ГУК «Дом культуры г. {town}»", "ГУК «{district_gen} краеведческий музей»"),
+    "communications": ("Отделение почтовой связи {town} — {n}", "Сервисный центр «Белтелеком» г. {town}, № {n}"),
+    "taxes": ("Инспекция МНС по {district_dat} району",),
+    "sport": ("ГУ «Физкультурно-оздоровительный комплекс г. {town}»", "ДЮСШ № {n} г. {town}"),
+    "trade": ("КУП «Комбинат бытового обслуживания г. {town}», приёмный пункт № {n}",),
+}
+SPHERE_WEIGHTS = {"health": 18, "education": 30, "housing": 12, "registry": 6, "social": 6, "employment": 2,
+                  "transport": 5, "culture": 8, "communications": 6, "taxes": 2, "sport": 3, "trade": 2}
+SUBDIVISIONS = {
+    "health": ("Женская консультация", "Детское отделение", "Отделение на {street}", "Кабинет платных услуг"),
+    "education": ("Учебный корпус на {street}", "Дошкольное отделение"),
+    "housing": ("Участок на {street}", "Аварийно-диспетчерская служба"),
+    "registry": ("Приёмная на {street}",),
+    "social": ("Отделение дневного пребывания", "Отделение на {street}"),
+    "transport": ("Билетные кассы", "Справочное бюро"),
+    "communications": ("Окно выдачи посылок",),
+}
+MINISTRIES = {
+    "health": ("Министерство здравоохранения Республики Беларусь", "100000001"),
+    "education": ("Министерство образования Республики Беларусь", "100000002"),
+    "housing": ("Министерство жилищно-коммунального хозяйства Республики Беларусь", "100000003"),
+    "social": ("Министерство труда и социальной защиты Республики Беларусь", "100000004"),
+    "transport": ("Министерство транспорта и коммуникаций Республики Беларусь", "100000005"),
+}
+EXECUTIVE_COMMITTEES = {
+    "minsk-city": "Минский городской исполнительный комитет", "brest": "Брестский областной исполнительный комитет",
+    "vitebsk": "Витебский областной исполнительный комитет", "gomel": "Гомельский областной исполнительный комитет",
+    "grodno": "Гродненский областной исполнительный комитет", "minsk": "Минский областной исполнительный комитет",
+    "mogilev": "Могилёвский областной исполнительный комитет",
+}
+GOOD_COMMENTS = ("Спасибо за внимательное отношение!", "Всё быстро и понятно, благодарю сотрудников.",
+                 "Очень вежливый персонал, рекомендую.", "Записался через интернет, приняли точно в срок.",
+                 "Документы оформили за один визит.", "Дзякуй за дапамогу!")
+BAD_COMMENTS = ("Очередь больше часа, окно работало одно.", "Информации на сайте нет, пришлось звонить трижды.",
+                "Сотрудник разговаривал грубо.", "Справку обещали через три дня, выдали через две недели.",
+                "Непонятно, какие документы нужны, каждый раз говорят разное.")
+ANSWERS = ("Благодарим за отзыв. Ситуация рассмотрена, с сотрудниками проведена беседа.",
+           "Спасибо за обращение. Добавлено второе окно приёма в часы пик.",
+           "Информация на сайте обновлена. Приносим извинения за неудобства.")
+CHANNELS = (("widget", 45), ("qr", 30), ("portal", 12), ("banner", 10), ("api", 3))
+
+
+def _genitive(adjective):
+    """«Брестский» → «Брестского» (for «… райисполкома»)."""
+    for ending, replacement in (("ский", "ского"), ("цкий", "цкого"), ("ний", "него"), ("ый", "ого"), ("ий", "ого")):
+        if adjective.endswith(ending):
+            return adjective[: -len(ending)] + replacement
+    return adjective
+
+
+def _dative(adjective):
+    for ending, replacement in (("ский", "скому"), ("цкий", "цкому"), ("ый", "ому"), ("ий", "ому")):
+        if adjective.endswith(ending):
+            return adjective[: -len(ending)] + replacement
+    return adjective
+
+
+def _town_adjective(town):
+    special = {"Минск": "Минская", "Брест": "Брестская", "Гомель": "Гомельская", "Гродно": "Гродненская",
+               "Могилёв": "Могилёвская", "Витебск": "Витебская", "Пинск": "Пинская", "Борисов": "Борисовская"}
+    return special.get(town, f"{town}ская")
+
+
+def _weighted(rng, pairs):
+    total = sum(w for _, w in pairs)
+    x = rng.random() * total
+    for value, weight in pairs:
+        x -= weight
+        if x < 0:
+            return value
+    return pairs[-1][0]
+
+
+class DemoError(RuntimeError):
+    pass
+
+
+def generate(orgs=300, ratings=10_000, seed=1, now=None, timezone="Europe/Minsk", echo=print):
+    """Fills an empty database. Returns ``(organizations, subdivisions, ratings)``."""
+    if RatableObject.select().exists():
+        raise DemoError("the database already has organizations; demo fills an empty one")
+    rng = random.Random(seed)
+    now = now or utcnow()
+    seed_reference()
+    spheres = {s.code: s.id for s in Sphere.select()}
+    regions = {r.code: r.id for r in Region.select()}
+    services_by_sphere = {}
+    for service in Service.select():
+        services_by_sphere.setdefault(SERVICES.get(service.code, ("", None))[0], []).append(service.id)
+
+    with database.atomic():
+        org_rows, sub_rows, org_sphere, counters, unp_seen = [], [], [], {}, set()
+        next_id = 1
+
+        def new_unp():
+            while True:
+                unp = str(rng.randint(100_100_000, 799_999_999))
+                if unp not in unp_seen:
+                    unp_seen.add(unp)
+                    return unp
+
+        def org_row(name, region, town, district, sphere_codes, *, body=False, evaluation=True, unp=None):
+            nonlocal next_id
+            row = dict(id=next_id, kind=RatableObject.ORGANIZATION, name=name, search_name=name.casefold(),
+                       unp=unp or new_unp(), region=regions[region], district=f"{district} район",
+                       locality=f"г. {town}", address=f"{rng.choice(STREETS)}, {rng.randint(1, 120)}",
+                       website=None, is_authorized_body=body, is_evaluation_object=evaluation, published=True,
+                       created=now - datetime.timedelta(days=800))
+            org_rows.append(row)
+            for code in sphere_codes:
+                org_sphere.append((next_id, spheres[code]))
+            next_id += 1
+            return row
+
+        committees = {code: org_row(name, code, TOWNS[code][0][0], TOWNS[code][0][1], ["registry"], body=True,
+                                    evaluation=False) for code, name in EXECUTIVE_COMMITTEES.items()}
+        ministries = {sphere: org_row(name, "minsk-city", "Минск", "Центральный", [sphere], body=True,
+                                      evaluation=False, unp=unp) for sphere, (name, unp) in MINISTRIES.items()}
+        sphere_pairs = list(SPHERE_WEIGHTS.items())
+        region_pairs = [(code, 3 if code == "minsk-city" else 2) for code in TOWNS]
+        rated_orgs = []
+        while len(rated_orgs) < orgs:
+            sphere = _weighted(rng, sphere_pairs)
+            region = _weighted(rng, region_pairs)
+            town, district = rng.choice(TOWNS[region])
+            pattern = rng.choice(KINDS[sphere])
+            key = (pattern, town, district)
+            counters[key] = counters.get(key, 0) + 1
+            if "{n}" not in pattern and counters[key] > 1:
+                continue  # one central hospital per district
+            name = pattern.format(n=counters[key], town=town, town_gen=_town_adjective(town),
+                                  district_gen=district[:-2] + "ая" if district.endswith("ий") else district,
+                                  district_rod=_genitive(district), district_dat=_dative(district))
+            extra = ["employment"] if sphere == "social" and rng.random() < 0.5 else []
+            row = org_row(name, region, town, district, [sphere, *extra])
+            row["_sphere"] = sphere
+            rated_orgs.append(row)
+
+        for org in rated_orgs:
+            patterns = SUBDIVISIONS.get(org["_sphere"])
+            if not patterns or rng.random() > 0.25:
+                continue
+            for _ in range(rng.randint(1, 3)):
+                name = rng.choice(patterns).format(street=rng.choice(STREETS))
+                sub_rows.append(dict(id=next_id, kind=RatableObject.SUBDIVISION, organization=org["id"], name=name,
+                                     search_name=name.casefold(), published=True, created=org["created"]))
+                next_id += 1
+
+        fields = ("id", "kind", "name", "search_name", "unp", "region", "district", "locality", "address", "website",
+                  "is_authorized_body", "is_evaluation_object", "published", "created")
+        _insert(RatableObject, [tuple(r[f] for f in fields) for r in org_rows], [getattr(RatableObject, f) for f in fields])
+        sub_fields = ("id", "kind", "organization", "name", "search_name", "published", "created")
+        _insert(RatableObject, [tuple(r[f] for f in sub_fields) for r in sub_rows],
+                [getattr(RatableObject, f) for f in sub_fields])
+        _insert(ObjectSphere, org_sphere, [ObjectSphere.object, ObjectSphere.sphere])
+        offered = []
+        org_services = {}
+        for org in rated_orgs:
+            pool = services_by_sphere.get(org["_sphere"], [])
+            chosen = rng.sample(pool, k=min(len(pool), rng.randint(1, 3))) if pool else []
+            org_services[org["id"]] = chosen
+            offered += [(org["id"], s) for s in chosen]
+        _insert(ObjectService, offered, [ObjectService.object, ObjectService.service])
+
+        # Registries: each executive committee over its region's organizations,
+        # each ministry over its sphere's; accepted, so they roll up.
+        for code, committee in committees.items():
+            members = [o["id"] for o in rated_orgs if o["region"] == regions[code]]
+            _registry(committee["id"], members, now)
+        for sphere, ministry in ministries.items():
+            members = [o["id"] for o in rated_orgs if o["_sphere"] == sphere]
+            _registry(ministry["id"], members, now)
+        echo(f"organizations: {len(org_rows)} ({len(rated_orgs)} rated, {len(committees) + len(ministries)} bodies),"
+             f" subdivisions: {len(sub_rows)}")
+
+        _ratings(rng, rated_orgs, sub_rows, org_services, ratings, now, ZoneInfo(timezone))
+        echo(f"ratings: {ratings}")
+    ranking.rebuild_rollup()
+    ranking.rebuild_aggregates()
+    ranking.clear_cache()
+    return len(org_rows), len(sub_rows), ratings
+
+
+def _insert(model, rows, fields, batch=None):
+    # SQLite allows 32,766 bound values per statement.
+    batch = batch or max(1, 30_000 // max(1, len(fields)))
+    for start in range(0, len(rows), batch):
+        model.insert_many(rows[start:start + batch], fields=fields).execute()
+
+
+def _registry(body_id, members, now):
+    registry = Registry.create(body=body_id, state=Registry.ACCEPTED, created=now, updated=now)
+    _insert(RegistryEntry, [(registry.id, m) for m in members], [RegistryEntry.registry, RegistryEntry.organization])
+
+
+def _ratings(rng, orgs, subs, org_services, count, now, tz):
+    subs_of = {}
+    for sub in subs:
+        subs_of.setdefault(sub["organization"], []).append(sub["id"])
+    # Popularity is heavy-tailed: a city clinic gets far more ratings than
+    # a village library. Quality varies by organization around ~92 %.
+    weights, cumulative = [], 0.0
+    for org in orgs:
+        cumulative += rng.lognormvariate(0, 1.1)
+        weights.append(cumulative)
+        org["_quality"] = min(0.995, max(0.45, rng.gauss(0.925, 0.06)))
+    reasons_of = {c: list(spec["reasons"]) for c, spec in CRITERIA.items()}
+    fields = [Rating.object, Rating.service, Rating.simplicity, Rating.information, Rating.timeliness,
+              Rating.politeness, Rating.reasons, Rating.comment, Rating.comment_status, Rating.answer, Rating.answered,
+              Rating.channel, Rating.created, Rating.month, Rating.client_token, Rating.client_hash, Rating.address_hash]
+    span = 730 * 86400
+    batch = []
+    import bisect
+    for _ in range(count):
+        org = orgs[bisect.bisect_left(weights, rng.random() * cumulative)]
+        target = org["id"]
+        if org["id"] in subs_of and rng.random() < 0.4:
+            target = rng.choice(subs_of[org["id"]])
+        if rng.random() < org["_quality"]:
+            scores = [5 if rng.random() < 0.72 else 4 for _ in BASE_CRITERIA]
+        else:
+            while True:
+                scores = [rng.choice((1, 2, 2, 3, 3, 3, 4, 5)) for _ in BASE_CRITERIA]
+                if sum(scores) < 16:
+                    break
+        reasons = []
+        for criterion, score in zip(BASE_CRITERIA, scores):
+            if score == 1 and rng.random() < 0.6:
+                reasons += rng.sample(reasons_of[criterion], k=rng.randint(1, 2))
+        # More ratings lately, as the portal grows.
+        created = now - datetime.timedelta(seconds=int(span * (1 - math.sqrt(rng.random()))) + 60)
+        local = created.replace(tzinfo=datetime.timezone.utc).astimezone(tz)
+        comment = status = answer = answered = None
+        if rng.random() < 0.07:
+            satisfied = sum(scores) >= 16
+            comment = rng.choice(GOOD_COMMENTS if satisfied else BAD_COMMENTS)
+            status = _weighted(rng, [("approved", 80), ("pending", 15), ("rejected", 5)])
+            if not satisfied and status == "approved" and rng.random() < 0.4:
+                answer, answered = rng.choice(ANSWERS), created + datetime.timedelta(days=rng.randint(1, 5))
+        services = org_services.get(org["id"])
+        service = rng.choice(services) if services and rng.random() < 0.4 else None
+        batch.append((target, service, *scores, sorted(set(reasons)), comment, status or Rating.COMMENT_NONE,
+                      answer, answered, _weighted(rng, CHANNELS), created, local.year * 100 + local.month,
+                      str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                      f"{rng.getrandbits(128):032x}", f"{rng.getrandbits(96):032x}"))
+        if len(batch) >= 1500:
+            _flush(batch, fields)
+    _flush(batch, fields)
+
+
+def _flush(batch, fields):
+    if batch:
+        Rating.insert_many(batch, fields=fields).execute()
+        batch.clear()

@@ -1,0 +1,112 @@
+"""Who a client is, and how many ratings it may give.
+
+A client is a salted hash of its address, user agent and the widget's
+device token; its address alone is another salted hash. Raw addresses are
+never stored. Limits count *accepted* ratings (kept with those hashes on the
+rating itself), never refused attempts, so a visitor behind the same
+service-hall Wi-Fi as an abuser is not locked out by the abuser's retries,
+and the limits hold across workers and restarts without another store.
+"""
+import datetime
+import hashlib
+import hmac
+import ipaddress
+from dataclasses import dataclass
+
+from peewee import fn
+
+from service.models import Rating, utcnow
+
+HOUR = datetime.timedelta(hours=1)
+DAY = datetime.timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Limit:
+    name: str
+    count: int
+    window: datetime.timedelta
+    per_object: bool
+    by_address: bool
+
+
+# One visitor rates one object a few times a day at most (a second visit,
+# a second service); a busy service hall gives many ratings from one
+# address, so the address limits are far wider.
+LIMITS = (
+    Limit("client_object", 3, DAY, per_object=True, by_address=False),
+    Limit("client", 20, HOUR, per_object=False, by_address=False),
+    Limit("address_object", 120, HOUR, per_object=True, by_address=True),
+    Limit("address", 400, HOUR, per_object=False, by_address=True),
+)
+
+
+@dataclass(frozen=True)
+class Client:
+    client_hash: str
+    address_hash: str
+
+
+def _hash(secret, *parts):
+    message = "\x1f".join(parts).encode("utf-8", "surrogatepass")
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()[:32]
+
+
+def _networks(proxies):
+    result = []
+    for proxy in proxies:
+        try:
+            result.append(ipaddress.ip_network(proxy, strict=False))
+        except ValueError:
+            continue
+    return result
+
+
+def client_address(remote_addr, forwarded_for, trusted_proxies):
+    """The visitor's address. ``X-Forwarded-For`` is believed only when the
+    connection comes from a trusted proxy, and then only up to the first
+    hop that is not itself trusted (the rightmost untrusted one)."""
+    networks = _networks(trusted_proxies)
+
+    def trusted(address):
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in net for net in networks)
+
+    address = remote_addr or ""
+    if not networks or not trusted(address) or not forwarded_for:
+        return address
+    hops = [h.strip() for h in forwarded_for.split(",") if h.strip()]
+    for hop in reversed(hops):
+        if not trusted(hop):
+            return hop
+    return hops[0] if hops else address
+
+
+def identify(secret, address, user_agent, device_token):
+    return Client(client_hash=_hash(secret, "client", address, user_agent or "", device_token or ""),
+                  address_hash=_hash(secret, "address", address))
+
+
+def retry_after(client, object_id, now=None):
+    """Seconds until ``client`` may rate ``object_id`` again; 0 when it may now."""
+    now = now or utcnow()
+    wait = 0
+    for limit in LIMITS:
+        since = now - limit.window
+        query = Rating.select(fn.COUNT(Rating.id), fn.MIN(Rating.created)).where(Rating.created > since)
+        if limit.by_address:
+            query = query.where(Rating.address_hash == client.address_hash)
+        else:
+            query = query.where(Rating.client_hash == client.client_hash)
+        if limit.per_object:
+            query = query.where(Rating.object == object_id)
+        count, oldest = query.tuples().get()
+        if count >= limit.count:
+            if isinstance(oldest, str):  # SQLite hands back text for an aggregate
+                oldest = datetime.datetime.fromisoformat(oldest)
+            free_at = oldest + limit.window
+            wait = max(wait, int((free_at - now).total_seconds()) + 1)
+    return wait

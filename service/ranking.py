@@ -1,0 +1,394 @@
+"""Every rule of the rating, in one place.
+
+* A rating's overall score is the mean of its four base scores.
+* An object's figures for a period: the number of ratings ``n``, the mean of
+  each criterion, the mean overall score, and the satisfaction index: the
+  share of ratings whose overall score is at least 4, in percent.
+* The ranking score is a Bayesian mean, ``(C·m + Σ overall) / (C + n)``,
+  where ``C`` is a prior weight (10) and ``m`` the mean overall score of the
+  compared group: the pooled mean over the ratings of every organization
+  ranked in that group for that period (Σ of their Σ overall / Σ of their n).
+  An object outside the ranking (a subdivision) is scored against the group
+  of all organizations.
+* Organizations are ranked by score, highest first; equal scores by more
+  ratings, then by the lower id, so that a ranking is always reproducible.
+  Only published organizations that are evaluation objects and have at
+  least one rating in the period are ranked (an authorized body that is not
+  itself an evaluation object has figures but no rank). The position change is the rank in the previous period of the
+  same length minus the rank in this one; null when either is missing.
+* Roll-up: an organization's figures include its subdivisions' ratings; an
+  authorized body's include its own, its subdivisions' and those of every
+  organization in its accepted registries, transitively, each rating once.
+* A rating belongs to the calendar month (in ``OCENKA_TIMEZONE``) in which
+  it arrived, and so to that month's quarter, half-year and year.
+
+Figures are kept as integer sums per object and period (``ObjectAggregate``)
+and updated in the same transaction as each rating, so reading them never
+rescans the ratings; ``rebuild_aggregates`` recomputes them from the raw
+ratings and says what differed.
+"""
+import re
+import threading
+from collections import defaultdict
+from dataclasses import dataclass
+
+from peewee import EXCLUDED, Value, fn
+
+from service.db import database
+from service.models import (
+    BASE_CRITERIA, Meta, ObjectAggregate, ObjectSphere, RatableObject, Rating,
+    Registry, RegistryEntry, RollupMember,
+)
+
+PRIOR_WEIGHT = 10
+SATISFIED_TOTAL = 16  # four scores adding up to 16 have a mean of 4
+STRUCTURE = "structure_version"
+
+_PERIOD = re.compile(r"^(?P<year>\d{4})(?:-(?:(?P<month>0[1-9]|1[0-2])|Q(?P<quarter>[1-4])|H(?P<half>[12])))?$")
+
+
+@dataclass(frozen=True)
+class Period:
+    """A reporting period, named as the API names it: ``2026-10``,
+    ``2026-Q3``, ``2026-H2``, ``2026`` or ``all``."""
+    key: str
+
+    @classmethod
+    def parse(cls, text):
+        text = (text or "all").strip()
+        if text == "all":
+            return cls("all")
+        match = _PERIOD.match(text)
+        if not match or not 2000 <= int(match["year"]) <= 2999:
+            raise ValueError("must be all, YYYY, YYYY-MM, YYYY-Qn or YYYY-Hn, for example 2026-10 or 2026-Q3")
+        return cls(text)
+
+    @property
+    def kind(self):
+        if self.key == "all":
+            return "all"
+        if len(self.key) == 4:
+            return "year"
+        return {"Q": "quarter", "H": "half"}.get(self.key[5], "month")
+
+    def previous(self):
+        """The previous period of the same length; None for all time."""
+        kind = self.kind
+        if kind == "all":
+            return None
+        year = int(self.key[:4])
+        if kind == "year":
+            return Period(str(year - 1))
+        if kind == "month":
+            month = int(self.key[5:])
+            return Period(f"{year - 1}-12" if month == 1 else f"{year}-{month - 1:02d}")
+        letter, number, last = self.key[5], int(self.key[6]), {"Q": 4, "H": 2}[self.key[5]]
+        return Period(f"{year - 1}-{letter}{last}" if number == 1 else f"{year}-{letter}{number - 1}")
+
+
+def periods_of_month(month):
+    """The five period keys a rating of month ``yyyymm`` counts in."""
+    year, m = divmod(month, 100)
+    return [f"{year}-{m:02d}", f"{year}-Q{(m - 1) // 3 + 1}", f"{year}-H{(m - 1) // 6 + 1}", f"{year}", "all"]
+
+
+def is_satisfied(scores):
+    return sum(scores[c] for c in BASE_CRITERIA) >= SATISFIED_TOTAL
+
+
+# -- figures ------------------------------------------------------------------
+
+@dataclass
+class Sums:
+    n: int = 0
+    simplicity: int = 0
+    information: int = 0
+    timeliness: int = 0
+    politeness: int = 0
+    satisfied: int = 0
+
+    @property
+    def total(self):
+        """Σ of every base score; Σ overall is ``total / 4``."""
+        return self.simplicity + self.information + self.timeliness + self.politeness
+
+    @property
+    def overall_sum(self):
+        return self.total / len(BASE_CRITERIA)
+
+    def add(self, other):
+        for name in ("n", *BASE_CRITERIA, "satisfied"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        return self
+
+
+def ranking_score(sums, group_mean, prior_weight=PRIOR_WEIGHT):
+    if sums.n == 0 and group_mean is None:
+        return None
+    return (prior_weight * (group_mean or 0.0) + sums.overall_sum) / (prior_weight + sums.n)
+
+
+def figures(sums, period, group_mean=None, rank=None, rank_change=None):
+    """The figures of one object as the API gives them, unrounded."""
+    n = sums.n
+    return {
+        "period": period.key,
+        "n": n,
+        "overall": sums.overall_sum / n if n else None,
+        "criteria": {c: (getattr(sums, c) / n if n else None) for c in BASE_CRITERIA},
+        "satisfaction": 100.0 * sums.satisfied / n if n else None,
+        "score": ranking_score(sums, group_mean) if (n or group_mean is not None) else None,
+        "rank": rank,
+        "rank_change": rank_change,
+    }
+
+
+_SUM_COLUMNS = [fn.SUM(getattr(ObjectAggregate, name)) for name in ("n", *BASE_CRITERIA, "satisfied")]
+
+
+def _sums(row):
+    return Sums(*[int(v or 0) for v in row])
+
+
+def object_sums(obj, period):
+    """Σ of ``obj``'s ratings (rolled up, for an organization) in ``period``."""
+    query = ObjectAggregate.select(*_SUM_COLUMNS).where(ObjectAggregate.period == period.key)
+    if obj.kind == RatableObject.ORGANIZATION:
+        query = query.join(RollupMember, on=(RollupMember.object == ObjectAggregate.object)).where(
+            RollupMember.organization == obj.id)
+    else:
+        query = query.where(ObjectAggregate.object == obj.id)
+    return _sums(query.tuples().get())
+
+
+def object_figures(obj, period):
+    table = rank_table(period)
+    entry = table.by_id.get(obj.id)
+    rank = rank_change = None
+    if entry is not None:
+        rank = entry.rank
+        rank_change = entry.rank_change
+    return figures(object_sums(obj, period), period, table.group_mean, rank, rank_change)
+
+
+# -- writing ------------------------------------------------------------------
+
+def add_to_aggregates(object_id, month, scores):
+    """Counts one rating in its object's five periods; call inside the
+    rating's own transaction."""
+    satisfied = 1 if is_satisfied(scores) else 0
+    rows = [dict(object=object_id, period=key, n=1, satisfied=satisfied, **scores) for key in periods_of_month(month)]
+    A = ObjectAggregate
+    (A.insert_many(rows)
+       .on_conflict(conflict_target=[A.object, A.period],
+                    update={A.n: A.n + EXCLUDED.n,
+                            A.simplicity: A.simplicity + EXCLUDED.simplicity,
+                            A.information: A.information + EXCLUDED.information,
+                            A.timeliness: A.timeliness + EXCLUDED.timeliness,
+                            A.politeness: A.politeness + EXCLUDED.politeness,
+                            A.satisfied: A.satisfied + EXCLUDED.satisfied})
+       .execute())
+
+
+def aggregates_from_ratings():
+    """{(object_id, period): Sums} recomputed from the raw ratings: one
+    grouped scan per object and month, then rolled up to longer periods."""
+    R = Rating
+    satisfied = fn.SUM((R.simplicity + R.information + R.timeliness + R.politeness >= SATISFIED_TOTAL).cast("integer"))
+    query = (R.select(R.object, R.month, fn.COUNT(R.id), fn.SUM(R.simplicity), fn.SUM(R.information),
+                      fn.SUM(R.timeliness), fn.SUM(R.politeness), satisfied)
+              .group_by(R.object, R.month).tuples())
+    result = defaultdict(Sums)
+    for object_id, month, *values in query.iterator():
+        month_sums = _sums(values)
+        for key in periods_of_month(month):
+            result[(object_id, key)].add(month_sums)
+    return result
+
+
+def stored_aggregates():
+    A = ObjectAggregate
+    query = A.select(A.object, A.period, A.n, A.simplicity, A.information, A.timeliness, A.politeness, A.satisfied).tuples()
+    return {(object_id, period): _sums(values) for object_id, period, *values in query.iterator()}
+
+
+def rebuild_aggregates(batch=2000):
+    """Replaces the stored aggregates by a recomputation from the raw
+    ratings. Returns the keys whose stored sums differed (missing, extra or
+    unequal), so that a drift never passes unnoticed."""
+    with database.atomic():
+        fresh = aggregates_from_ratings()
+        stored = stored_aggregates()
+        differences = sorted(k for k in fresh.keys() | stored.keys() if fresh.get(k) != stored.get(k))
+        ObjectAggregate.delete().execute()
+        rows = [dict(object=o, period=p, n=s.n, simplicity=s.simplicity, information=s.information,
+                     timeliness=s.timeliness, politeness=s.politeness, satisfied=s.satisfied)
+                for (o, p), s in fresh.items()]
+        for start in range(0, len(rows), batch):
+            ObjectAggregate.insert_many(rows[start:start + batch]).execute()
+    return differences
+
+
+# -- roll-up ------------------------------------------------------------------
+
+def rollup_from_structure():
+    """{organization id: set of object ids counted in its figures}."""
+    own = defaultdict(set)
+    for object_id, kind, organization_id in RatableObject.select(
+            RatableObject.id, RatableObject.kind, RatableObject.organization).tuples().iterator():
+        own[object_id if kind == RatableObject.ORGANIZATION else organization_id].add(object_id)
+    registry = defaultdict(set)
+    accepted = (RegistryEntry.select(Registry.body, RegistryEntry.organization)
+                .join(Registry).where(Registry.state == Registry.ACCEPTED).tuples())
+    for body_id, organization_id in accepted:
+        registry[body_id].add(organization_id)
+
+    def reachable(org_id):
+        seen, stack = {org_id}, [org_id]
+        while stack:
+            for child in registry.get(stack.pop(), ()):
+                if child not in seen:  # a cycle of registries adds nothing new
+                    seen.add(child)
+                    stack.append(child)
+        return seen
+
+    return {org_id: set().union(*(own.get(o, ()) for o in reachable(org_id))) for org_id in list(own)}
+
+
+def rebuild_rollup(batch=5000):
+    with database.atomic():
+        RollupMember.delete().execute()
+        rows = [(org, obj) for org, objects in rollup_from_structure().items() for obj in objects]
+        for start in range(0, len(rows), batch):
+            RollupMember.insert_many(rows[start:start + batch],
+                                     fields=[RollupMember.organization, RollupMember.object]).execute()
+        Meta.bump(STRUCTURE)
+
+
+def add_to_rollup(obj):
+    """Roll-up rows for a newly created object, without a full rebuild:
+    a new organization counts toward itself; a new subdivision toward every
+    organization its organization already counts toward."""
+    if obj.kind == RatableObject.ORGANIZATION:
+        RollupMember.insert(organization=obj.id, object=obj.id).on_conflict_ignore().execute()
+    else:
+        owners = (RollupMember.select(RollupMember.organization, Value(obj.id))
+                  .where(RollupMember.object == obj.organization_id))
+        RollupMember.insert_from(owners,
+                                 fields=[RollupMember.organization, RollupMember.object]).on_conflict_ignore().execute()
+    Meta.bump(STRUCTURE)
+
+
+# -- ranking ------------------------------------------------------------------
+
+@dataclass
+class RankEntry:
+    id: int
+    rank: int
+    rank_change: int | None
+    score: float
+    sums: Sums
+
+
+@dataclass
+class RankTable:
+    period: Period
+    group_mean: float | None
+    entries: list
+    by_id: dict
+
+
+_cache = {}
+_cache_lock = threading.Lock()
+_CACHE_SIZE = 256
+
+
+def _data_version():
+    """Changes whenever a rating arrives or the structure changes: ratings
+    are never deleted, so the newest id is a cheap, exact stamp."""
+    newest = Rating.select(fn.MAX(Rating.id)).scalar() or 0
+    return newest, Meta.get_value(STRUCTURE)
+
+
+def _ranked_sums(period, sphere_id=None, region_id=None):
+    Org = RatableObject.alias("org")
+    A = ObjectAggregate
+    query = (A.select(RollupMember.organization, *_SUM_COLUMNS)
+              .join(RollupMember, on=(RollupMember.object == A.object))
+              .join(Org, on=(Org.id == RollupMember.organization))
+              .where((A.period == period.key) & (Org.kind == RatableObject.ORGANIZATION) & (Org.published == True)
+                     & (Org.is_evaluation_object == True))
+              .group_by(RollupMember.organization))
+    if region_id is not None:
+        query = query.where(Org.region == region_id)
+    if sphere_id is not None:
+        query = query.where(Org.id.in_(ObjectSphere.select(ObjectSphere.object).where(ObjectSphere.sphere == sphere_id)))
+    return {org_id: _sums(values) for org_id, *values in query.tuples().iterator()}
+
+
+def _build_table(period, sphere_id, region_id, previous_ranks):
+    sums = {k: s for k, s in _ranked_sums(period, sphere_id, region_id).items() if s.n > 0}
+    n_total = sum(s.n for s in sums.values())
+    group_mean = sum(s.overall_sum for s in sums.values()) / n_total if n_total else None
+    scored = sorted(((ranking_score(s, group_mean), s.n, org_id, s) for org_id, s in sums.items()),
+                    key=lambda t: (-t[0], -t[1], t[2]))
+    entries, by_id = [], {}
+    for position, (score, _, org_id, s) in enumerate(scored, start=1):
+        before = previous_ranks.get(org_id) if previous_ranks is not None else None
+        entry = RankEntry(org_id, position, (before.rank - position) if before else None, score, s)
+        entries.append(entry)
+        by_id[org_id] = entry
+    return RankTable(period, group_mean, entries, by_id)
+
+
+def _cached(key, version, build):
+    with _cache_lock:
+        cached = _cache.get(key)
+    if cached and cached[0] == version:
+        return cached[1]
+    table = build()
+    with _cache_lock:
+        if len(_cache) >= _CACHE_SIZE:
+            _cache.clear()
+        _cache[key] = (version, table)
+    return table
+
+
+def rank_table(period, sphere_id=None, region_id=None):
+    """The full ranking of a group for a period, with position changes,
+    cached until a rating arrives or the structure changes."""
+    version = _data_version()
+    previous = period.previous()
+
+    def build():
+        previous_ranks = {}
+        if previous is not None:
+            previous_ranks = _cached((previous.key, sphere_id, region_id, "ranks"), version,
+                                     lambda: _build_table(previous, sphere_id, region_id, None)).by_id
+        return _build_table(period, sphere_id, region_id, previous_ranks)
+
+    return _cached((period.key, sphere_id, region_id, "full"), version, build)
+
+
+def clear_cache():
+    with _cache_lock:
+        _cache.clear()
+
+
+def ranking_row(entry, name):
+    n = entry.sums.n
+    return {
+        "id": entry.id, "name": name, "rank": entry.rank, "rank_change": entry.rank_change,
+        "score": entry.score, "n": n,
+        "overall": entry.sums.overall_sum / n,
+        "criteria": {c: getattr(entry.sums, c) / n for c in BASE_CRITERIA},
+        "satisfaction": 100.0 * entry.sums.satisfied / n,
+    }
+
+
+def totals():
+    """Σ over every rating of every published object, all time."""
+    A = ObjectAggregate
+    query = (A.select(*_SUM_COLUMNS).join(RatableObject, on=(RatableObject.id == A.object))
+              .where((A.period == "all") & (RatableObject.published == True)))
+    return _sums(query.tuples().get())

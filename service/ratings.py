@@ -1,0 +1,111 @@
+"""Taking a rating: validation against the object's questionnaire, the
+abuse limits, and one transaction that stores the rating with its
+aggregates. Once this answers with an id the rating is on disk."""
+import datetime
+from zoneinfo import ZoneInfo
+
+from marshmallow import ValidationError
+from peewee import IntegrityError
+
+from service import limits, ranking
+from service.db import database, is_sqlite, write_transaction
+from service.errors import ApiError
+from service.models import ObjectService, RatableObject, Rating, RatingExtra, utcnow
+from service.questionnaire import extra_criteria_for
+from service.schemas import normalize_comment, rating_schema
+
+
+def local_month(moment_utc, timezone):
+    local = moment_utc.replace(tzinfo=datetime.timezone.utc).astimezone(ZoneInfo(timezone))
+    return local.year * 100 + local.month
+
+
+def load(payload):
+    """The validated rating, or ApiError(400) naming every invalid field."""
+    if not isinstance(payload, dict):
+        raise ApiError({"_schema": ["the body must be a JSON object"]})
+    try:
+        return rating_schema.load(payload)
+    except ValidationError as error:
+        raise ApiError(error.messages) from None
+
+
+def existing(client_token):
+    row = Rating.select(Rating.id).where(Rating.client_token == client_token).first()
+    return row.id if row else None
+
+
+def ratable(object_id):
+    obj = RatableObject.get_or_none((RatableObject.id == object_id) & (RatableObject.published == True))
+    if obj is None:
+        raise ApiError({"object": ["no published object with this id"]}, status=404)
+    return obj
+
+
+def check_against_questionnaire(obj, data):
+    """Field errors for what the object's questionnaire does not offer."""
+    errors = {}
+    if data["service"] is not None:
+        owner = obj.organization_id_or_self
+        offered = ObjectService.select().where((ObjectService.service == data["service"]) &
+                                               (ObjectService.object.in_([owner, obj.id]))).exists()
+        if not offered:
+            errors["service"] = ["this object does not give this service"]
+    criteria = {c.code: c for c in extra_criteria_for(obj)} if data["extra"] else {}
+    extra_errors = {}
+    for code, value in data["extra"].items():
+        criterion = criteria.get(code)
+        if criterion is None:
+            extra_errors[code] = ["not a criterion of this object's questionnaire"]
+        elif not criterion.scale_min <= value <= criterion.scale_max:
+            extra_errors[code] = [f"must be from {criterion.scale_min} to {criterion.scale_max}"]
+    if extra_errors:
+        errors["extra"] = extra_errors
+    if errors:
+        raise ApiError(errors)
+    return {criteria[code]: value for code, value in data["extra"].items()}
+
+
+def submit(payload, client_signals, config):
+    """Stores a rating. Returns ``(id, created)``: ``created`` is False when
+    the same ``client_token`` was already stored, and then nothing is."""
+    data = load(payload)
+    known = existing(data["client_token"])
+    if known:
+        return known, False
+    obj = ratable(data["object"])
+    extras = check_against_questionnaire(obj, data)
+    address, user_agent = client_signals
+    client = limits.identify(config["SECRET_KEY"], address, user_agent, data["device_token"])
+    comment = normalize_comment(data["comment"])
+    try:
+        with write_transaction():
+            if not is_sqlite():
+                # SQLite runs one writer at a time already; on PostgreSQL
+                # this keeps two racing requests of one address from both
+                # slipping under a limit.
+                database.execute_sql("SELECT pg_advisory_xact_lock(hashtext(%s))", (client.address_hash,))
+            if config["RATE_LIMITS"]:
+                wait = limits.retry_after(client, obj.id)
+                if wait:
+                    raise ApiError({"_limit": ["too many ratings from this client; try again later"]},
+                                   status=429, headers={"Retry-After": str(wait)})
+            now = utcnow()
+            month = local_month(now, config["TIMEZONE"])
+            rating = Rating.create(
+                object=obj.id, service=data["service"], channel=data["channel"], created=now, month=month,
+                reasons=sorted(set(data["reasons"])), comment=comment,
+                comment_status=Rating.COMMENT_PENDING if comment else Rating.COMMENT_NONE,
+                client_token=data["client_token"], client_hash=client.client_hash,
+                address_hash=client.address_hash, **data["scores"])
+            if extras:
+                RatingExtra.insert_many([(rating.id, c.id, v) for c, v in extras.items()],
+                                        fields=[RatingExtra.rating, RatingExtra.criterion, RatingExtra.value]).execute()
+            ranking.add_to_aggregates(obj.id, month, data["scores"])
+    except IntegrityError:
+        # A retry of the same submission raced this one and won.
+        known = existing(data["client_token"])
+        if known:
+            return known, False
+        raise
+    return rating.id, True
