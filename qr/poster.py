@@ -1,8 +1,6 @@
 """Printable posters for service halls: one PDF page per object."""
 
-import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Optional
 
 from fpdf import FPDF
@@ -19,8 +17,8 @@ from .codes import (
     short_url,
 )
 from .texts import CRITERIA, TEXTS, check_lang
+from .typeset import ELLIPSIS, REGULAR, BOLD, clean, glue
 
-FONTS = Path(__file__).parent / "fonts"
 FONT = "DejaVuSans"
 
 # ISO 216 sizes in points, given to fpdf2 as numbers: its own "A5" changed
@@ -37,7 +35,6 @@ _GREY = (96, 96, 96)
 _PANEL = (236, 241, 248)
 _WHITE = (255, 255, 255)
 
-_ELLIPSIS = "…"
 # A QR code smaller than this on an A4 sheet is hard to catch from a queue
 # a couple of metres away; larger only eats the room the names need.
 _QR_MAX = 300
@@ -86,35 +83,21 @@ def make_poster(base_url, posters, format="A4", lang="ru"):
         if not isinstance(item, PosterItem):
             raise ValueError(f"Invalid poster (was {item!r}, expected a PosterItem)")
         check_object_id(item.object_id)
-        if not _clean(item.name):
+        if not clean(item.name):
             raise ValueError(f"Invalid poster name (was {item.name!r}, expected a non-empty name)")
 
     pdf = FPDF(unit="pt", format=PAGE_SIZES[format])
     pdf.set_auto_page_break(False)
     pdf.set_margin(0)
-    pdf.add_font(FONT, "", FONTS / "DejaVuSans.ttf")
-    pdf.add_font(FONT, "B", FONTS / "DejaVuSans-Bold.ttf")
+    pdf.add_font(FONT, "", REGULAR)
+    pdf.add_font(FONT, "B", BOLD)
     pdf.set_lang(lang)
     pdf.set_creator("Ocenka")
-    pdf.set_title(texts["call"] if len(posters) > 1 else f"{texts['call']}: {_clean(posters[0].name)}")
+    pdf.set_title(texts["call"] if len(posters) > 1 else f"{texts['call']}: {clean(posters[0].name)}")
     for item in posters:
         pdf.add_page()
         _Page(pdf, base_url, item, texts).draw()
     return bytes(pdf.output())
-
-
-def _clean(value):
-    # Names come from forms: newlines, tabs and runs of spaces would break
-    # the centred lines.
-    return " ".join(str(value).split()) if value else ""
-
-
-# "№ 5", "г. Минск", "ул. Ленина", "и отдел": a line must not end on these.
-_GLUE = re.compile(r"(?<!\S)(№|\w{1,2}\.?|\w{1,3}\.)\s(?=\S)")
-
-
-def _typeset(text):
-    return _GLUE.sub("\\1\u00a0", text)
 
 
 class _Page:
@@ -141,7 +124,7 @@ class _Page:
         Shrinks down to `min_size`, then cuts the last line with an ellipsis:
         a poster must never spill over the QR code.
         """
-        text = _typeset(text)
+        text = glue(text)
         size, min_size = size * self.s, min_size * self.s
         while True:
             lines = self.lines(text, size, bold, width)
@@ -153,9 +136,9 @@ class _Page:
             last = lines[-1].rstrip()
             limit = width or self.width
             self.pdf.set_font(FONT, "B" if bold else "", size)
-            while last and self.pdf.get_string_width(last + _ELLIPSIS) > limit:
+            while last and self.pdf.get_string_width(last + ELLIPSIS) > limit:
                 last = last[:-1].rstrip()
-            lines[-1] = last + _ELLIPSIS
+            lines[-1] = last + ELLIPSIS
         return size, lines
 
     def write(self, lines, size, y, color, bold=False, x=None, width=None, align="C"):
@@ -195,12 +178,12 @@ class _Page:
         y = band + 20 * s
         item = self.item
         if item.organization_name:
-            org = self.fit(_clean(item.organization_name), 14, 11, 2)
+            org = self.fit(clean(item.organization_name), 14, 11, 2)
             y = self.write(org[1], org[0], y, _GREY) + 2 * s
-        name = self.fit(_clean(item.name), 22, 15, 3, bold=True)
+        name = self.fit(clean(item.name), 22, 15, 3, bold=True)
         y = self.write(name[1], name[0], y, _INK, bold=True)
         if item.address:
-            address = self.fit(_clean(item.address), 12, 10, 2)
+            address = self.fit(clean(item.address), 12, 10, 2)
             y = self.write(address[1], address[0], y + 2 * s, _GREY)
         top = y + 16 * s
 
