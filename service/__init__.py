@@ -7,7 +7,7 @@ from flask import Flask, jsonify
 from flask_cors import CORS
 
 from service import config as configuration
-from service import db, errors
+from service import db, errors, i18n
 
 
 def create_app(test_config=None):
@@ -26,6 +26,7 @@ def create_app(test_config=None):
 
     db.init_app(app)
     errors.register(app)
+    i18n.init_app(app)
 
     # Public reads and rating submission are meant to be called from any
     # site that embeds the widget; nothing else is.

@@ -9,7 +9,7 @@ import json
 from urllib.parse import urlparse, parse_qs, unquote
 
 import click
-from flask import current_app
+from flask import g
 from peewee import DatabaseProxy, Model, TextField, IntegerField, SQL
 from playhouse.pool import PooledSqliteDatabase, PooledPostgresqlDatabase
 
@@ -83,12 +83,13 @@ def init_app(app):
 
     @app.before_request
     def _connect():
-        database.connect(reuse_if_open=True)
+        g.opened_connection = database.connect(reuse_if_open=True)
 
     @app.teardown_request
     def _release(exc):
-        # Returns the connection to the pool; it stays open.
-        if not database.is_closed():
+        # Returns the connection to the pool, where it stays open; one the
+        # caller opened (a CLI command, a test) is the caller's to close.
+        if g.pop("opened_connection", False) and not database.is_closed():
             database.close()
 
     app.cli.add_command(init_db_command)

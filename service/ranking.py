@@ -307,7 +307,7 @@ def _data_version():
     """Changes whenever a rating arrives or the structure changes: ratings
     are never deleted, so the newest id is a cheap, exact stamp."""
     newest = Rating.select(fn.MAX(Rating.id)).scalar() or 0
-    return newest, Meta.get_value(STRUCTURE)
+    return id(database.obj), newest, Meta.get_value(STRUCTURE)
 
 
 def _ranked_sums(period, sphere_id=None, region_id=None):
