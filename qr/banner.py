@@ -128,10 +128,18 @@ def _fit_size(text, bold, max_width, size, min_size):
 def _layout_button(w, h, short):
     """88x31: five stars over two or three words, nothing else fits."""
     shapes = [_Box(0, 0, w, h, _DARK), _Box(1, 1, w - 2, h - 2, _BLUE)]
-    star = 8
-    shapes.append(_Text(w / 2, 11, _STARS, star, False, _AMBER))
-    size = _fit_size(short, True, w - 8, 10, 6.5)
-    shapes.append(_Text(w / 2, 24.5, ellipsize(short, size, True, w - 8), size, True, _WHITE))
+    inner = w - 8
+    size = _fit_size(short, True, inner, 10, 7.5)
+    if width(short, size, True) <= inner:
+        shapes.append(_Text(w / 2, 11, _STARS, 8, False, _AMBER))
+        shapes.append(_Text(w / 2, 24.5, short, size, True, _WHITE))
+        return shapes
+    # Too long for one line even small (Tatar): two lines and no stars.
+    size = 9
+    while size > 6.5 and len(wrap(short, size, True, inner, 3)) > 2:
+        size -= 0.5
+    lines = wrap(short, size, True, inner, 2)
+    _stack(shapes, [(line, size, True, _WHITE) for line in lines], w / 2, h, anchor="middle", gap=0.15)
     return shapes
 
 
