@@ -194,7 +194,7 @@ def _layout_box(w, h, call, subtitle, button):
     room = h - pad - button_h - pad * 0.8 - top
 
     # Each part at the largest size its own width allows: the call is never
-    # cut inside a word; the name may be, after four lines.
+    # cut inside a word; the name may be, after six lines.
     star = min(inner * 0.62 / width(_STARS, 10) * 10, unit * 0.11)
     call_size = unit * 0.13
     while call_size > 8 and any(line.endswith("…") for line in wrap(call, call_size, True, inner, 5)):
@@ -203,14 +203,15 @@ def _layout_box(w, h, call, subtitle, button):
 
     def measure(k):
         call_lines = wrap(call, call_size * k, True, inner, 5)
-        sub_lines = wrap(subtitle, sub_size * k, False, inner, 4) if subtitle else []
+        sub_lines = wrap(subtitle, sub_size * k, False, inner, 6) if subtitle else []
         needed = star * k * 1.1 + len(call_lines) * call_size * k * 1.2
         needed += len(sub_lines) * sub_size * k * 1.25
         return call_lines, sub_lines, needed
 
     k = 1.0
     call_lines, sub_lines, needed = measure(k)
-    while needed > room * 0.9 and k > 0.5:
+    # Smaller type before a cut name, down to a point.
+    while (needed > room * 0.9 or (sub_lines and sub_lines[-1].endswith("…") and k > 0.7)) and k > 0.5:
         k -= 0.04
         call_lines, sub_lines, needed = measure(k)
     star, call_size, sub_size = star * k, call_size * k, sub_size * k
