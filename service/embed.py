@@ -1,0 +1,41 @@
+"""Serves the embeddable widget, ``/widget.js``: one static file that
+organizations paste into their sites with a single script tag."""
+import hashlib
+from pathlib import Path
+
+from flask import Blueprint, Response, request
+
+bp = Blueprint("embed", __name__)
+
+WIDGET_PATH = Path(__file__).resolve().parents[1] / "widget" / "widget.js"
+_WIDGET = WIDGET_PATH.read_bytes()
+# The file changes only with a deploy, so hashing it once at start is enough.
+_ETAG = hashlib.sha256(_WIDGET).hexdigest()[:32]
+
+# An hour: the embed line cannot carry a version (it is pasted once and
+# printed in instructions), so a fix must reach every embedding site without
+# their help; within an hour is soon enough, and revalidation with the ETag
+# after that costs a 304 and no body. stale-while-revalidate lets a visitor
+# see the widget at once while the check runs.
+CACHE_CONTROL = "public, max-age=3600, stale-while-revalidate=86400"
+
+
+@bp.get("/widget.js")
+def widget():
+    headers = {
+        "ETag": f'"{_ETAG}"',
+        "Cache-Control": CACHE_CONTROL,
+        # Other sites load this file; without this a host page sending
+        # Cross-Origin-Embedder-Policy could not.
+        "Cross-Origin-Resource-Policy": "cross-origin",
+        "X-Content-Type-Options": "nosniff",
+    }
+    if _ETAG in _etags(request.headers.get("If-None-Match", "")):
+        return Response(status=304, headers=headers)
+    return Response(_WIDGET, headers=headers, content_type="application/javascript; charset=utf-8")
+
+
+def _etags(header):
+    if header.strip() == "*":
+        return {_ETAG}
+    return {tag.strip().removeprefix("W/").strip('"') for tag in header.split(",") if tag.strip()}

@@ -1,0 +1,337 @@
+/* Ocenka rating widget: <script async src="https://HOST/widget.js" data-object="123"></script>
+   One file, no dependencies, no cookies. It draws itself inside an open
+   shadow root so that the host page's styles cannot break it, and it never
+   writes to the host page outside its own element. */
+(function () {
+  'use strict';
+  var script = document.currentScript;
+  if (!script || !script.src) return;
+  var origin = new URL(script.src).origin;
+  var data = script.dataset;
+  var QUEUE = 'ocenka:queue', DEVICE = 'ocenka:device';
+
+  // The widget's own words; the questionnaire's come from the server.
+  var WORDS = {
+    ru: ['Оцените качество услуги', 'Комментарий (необязательно)', 'Отправить оценку', 'Отправляем…',
+      'Спасибо! Ваша оценка принята.', 'Оценить ещё раз', 'Что пошло не так? (необязательно)',
+      'Дополнительные вопросы (необязательно)', 'Оцените все четыре критерия.',
+      'Нет связи с интернетом. Оценка сохранена и будет отправлена, когда связь появится.',
+      'Вы уже оценивали эту организацию. Попробовать снова можно через {m} мин.',
+      'Вы уже оценивали эту организацию. Попробуйте позже.',
+      'Сервер не принял ответы. Проверьте форму и отправьте ещё раз.', 'Организация не найдена.',
+      'Не удалось отправить оценку. Попробуйте ещё раз.', 'Повторить', 'Не удалось загрузить анкету.',
+      'Оценить услугу', 'Закрыть', '{n} из {max} символов', 'Ваша сохранённая оценка отправлена. Спасибо!'],
+    be: ['Ацаніце якасць паслугі', 'Каментарый (неабавязкова)', 'Адправіць ацэнку', 'Адпраўляем…',
+      'Дзякуй! Ваша ацэнка прынята.', 'Ацаніць яшчэ раз', 'Што пайшло не так? (неабавязкова)',
+      'Дадатковыя пытанні (неабавязкова)', 'Ацаніце ўсе чатыры крытэрыі.',
+      'Няма сувязі з інтэрнэтам. Ацэнка захавана і будзе адпраўлена, калі сувязь з’явіцца.',
+      'Вы ўжо ацэньвалі гэту арганізацыю. Паспрабаваць зноў можна праз {m} хв.',
+      'Вы ўжо ацэньвалі гэту арганізацыю. Паспрабуйце пазней.',
+      'Сервер не прыняў адказы. Праверце форму і адпраўце яшчэ раз.', 'Арганізацыя не знойдзена.',
+      'Не ўдалося адправіць ацэнку. Паспрабуйце яшчэ раз.', 'Паўтарыць', 'Не ўдалося загрузіць анкету.',
+      'Ацаніць паслугу', 'Закрыць', '{n} з {max} знакаў', 'Ваша захаваная ацэнка адпраўлена. Дзякуй!'],
+    en: ['Rate the quality of the service', 'Comment (optional)', 'Send rating', 'Sending…',
+      'Thank you! Your rating has been received.', 'Rate again', 'What went wrong? (optional)',
+      'More questions (optional)', 'Please rate all four criteria.',
+      'No internet connection. Your rating is saved and will be sent when the connection returns.',
+      'You have already rated this organization. You can try again in {m} min.',
+      'You have already rated this organization. Please try again later.',
+      'The server did not accept the answers. Please check the form and send it again.',
+      'Organization not found.', 'The rating could not be sent. Please try again.', 'Try again',
+      'The questionnaire could not be loaded.', 'Rate the service', 'Close', '{n} of {max} characters',
+      'Your saved rating has been sent. Thank you!'],
+    tt: ['Хезмәт сыйфатын бәяләгез', 'Искәрмә (мәҗбүри түгел)', 'Бәяне җибәрү', 'Җибәрәбез…',
+      'Рәхмәт! Сезнең бәя кабул ителде.', 'Тагын бәяләү', 'Нәрсә дөрес булмады? (мәҗбүри түгел)',
+      'Өстәмә сораулар (мәҗбүри түгел)', 'Дүрт критерийның барысын да бәяләгез.',
+      'Интернет белән элемтә юк. Бәя сакланды һәм элемтә булгач җибәреләчәк.',
+      'Сез бу оешманы инде бәяләдегез. {m} минуттан соң кабат тырышып була.',
+      'Сез бу оешманы инде бәяләдегез. Соңрак кабатлагыз.',
+      'Сервер җавапларны кабул итмәде. Форманы тикшерегез һәм кабат җибәрегез.', 'Оешма табылмады.',
+      'Бәяне җибәреп булмады. Кабат тырышыгыз.', 'Кабатлау', 'Сораулыкны йөкләп булмады.',
+      'Хезмәтне бәяләү', 'Ябу', '{max} билгедән {n}', 'Сакланган бәягез җибәрелде. Рәхмәт!']
+  };
+  var KEYS = 'title comment send sending thanks again reasons extra missing offline limitMin limit invalid notFound failed retry loadFailed open close count queuedSent'.split(' ');
+
+  function pickLang() {
+    var tags = [data.lang, document.documentElement.lang].concat(navigator.languages || [navigator.language]);
+    for (var i = 0; i < tags.length; i++) {
+      var code = String(tags[i] || '').slice(0, 2).toLowerCase();
+      if (WORDS[code]) return code;
+    }
+    return 'ru';
+  }
+  var lang = pickLang();
+  var T = {};
+  KEYS.forEach(function (k, i) { T[k] = WORDS[lang][i]; });
+
+  // Storage may be switched off or throw in a sandboxed frame; the widget
+  // still works without it, only the offline queue is lost.
+  function load(key, fallback) {
+    try { return JSON.parse(localStorage.getItem(key)) || fallback; } catch (e) { return fallback; }
+  }
+  function save(key, value) {
+    try { localStorage.setItem(key, JSON.stringify(value)); } catch (e) { /* not kept */ }
+  }
+  function hex(n) {
+    var a = crypto.getRandomValues(new Uint8Array(n)), s = '';
+    for (var i = 0; i < n; i++) s += (a[i] + 256).toString(16).slice(1);
+    return s;
+  }
+  // crypto.randomUUID exists only in secure contexts, and host pages are
+  // not all served over HTTPS.
+  function uuid() {
+    var h = hex(16);
+    return h.slice(0, 8) + '-' + h.slice(8, 12) + '-4' + h.slice(13, 16) + '-' +
+      '89ab'[parseInt(h[16], 16) & 3] + h.slice(17, 20) + '-' + h.slice(20);
+  }
+  var device = load(DEVICE, '');
+  if (!/^[0-9a-f]{32}$/.test(device)) { device = hex(16); save(DEVICE, device); }
+
+  function post(payload) {
+    return fetch(origin + '/api/v1/ratings', {
+      method: 'POST', headers: {'Content-Type': 'application/json'}, body: JSON.stringify(payload),
+      credentials: 'omit'
+    });
+  }
+
+  // Ratings made offline wait in the host site's localStorage, tagged with
+  // our origin, and go out when the browser is back online.
+  function queue(payload) {
+    var items = load(QUEUE, []);
+    if (!items.some(function (q) { return q.p.client_token === payload.client_token; })) {
+      items.push({o: origin, p: payload});
+      save(QUEUE, items);
+    }
+  }
+  function unqueue(token) {
+    save(QUEUE, load(QUEUE, []).filter(function (q) { return q.p.client_token !== token; }));
+  }
+  function flush(done) {
+    load(QUEUE, []).forEach(function (q) {
+      if (q.o !== origin) return;
+      post(q.p).then(function (r) {
+        // Anything but a passing failure is final: the server stored it or
+        // will never take it, and keeping it would resend it for ever.
+        if (r.status < 500 && r.status !== 429) { unqueue(q.p.client_token); if (r.ok && done) done(q.p); }
+      }, function () { /* still offline */ });
+    });
+  }
+
+  function h(tag, attrs, kids) {
+    var el = document.createElement(tag);
+    for (var k in attrs || {}) {
+      if (attrs[k] == null || attrs[k] === false) continue;
+      if (k === 'text') el.textContent = attrs[k];
+      else if (k.slice(0, 2) === 'on') el.addEventListener(k.slice(2), attrs[k]);
+      else el.setAttribute(k, attrs[k] === true ? '' : attrs[k]);
+    }
+    (kids || []).forEach(function (c) { if (c) el.appendChild(c); });
+    return el;
+  }
+
+  var CSS = ':host{all:initial!important;display:block!important;contain:content}' +
+    '.w{box-sizing:border-box;max-width:40em;margin:0;padding:16px;border:1px solid #c4c9d0;border-radius:8px;' +
+    'background:#fff;color:#1a1a1a;font:16px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;text-align:left;container-type:inline-size}' +
+    '.w *{box-sizing:border-box;font:inherit;color:inherit}' +
+    'h2{margin:0 0 4px;font-size:1.2em;font-weight:700;line-height:1.3}.o{margin:0 0 12px;color:#4a4f57}' +
+    'fieldset{margin:0 0 14px;padding:0;border:0;min-width:0}legend{padding:0;margin:0 0 6px;font-weight:700}' +
+    '.l{display:grid;gap:4px}label{display:flex;gap:8px;align-items:flex-start;padding:6px 8px;border:1px solid #c4c9d0;border-radius:6px;cursor:pointer;background:#fff}' +
+    'label:hover{border-color:#0b57d0}label:has(:checked){border-color:#0b57d0;background:#e8f0fe}' +
+    'label:has(:focus-visible){outline:3px solid #b45309;outline-offset:1px}' +
+    'input{margin:3px 0 0;flex:none;width:18px;height:18px;accent-color:#0b57d0}input:focus-visible{outline:none}' +
+    'b{min-width:1em;font-weight:700}.d{font-size:.9em}' +
+    '@container (min-width:34em){.l.s{grid-template-columns:repeat(5,1fr)}.s label{flex-direction:column;align-items:center;text-align:center}}' +
+    '.r{margin:8px 0 0 12px;padding-left:10px;border-left:3px solid #b3261e}' +
+    'textarea{display:block;width:100%;min-height:5em;padding:8px;border:1px solid #6b7280;border-radius:6px;background:#fff;resize:vertical}' +
+    'textarea:focus-visible,button:focus-visible{outline:3px solid #b45309;outline-offset:2px}' +
+    '.c{font-size:.85em;color:#4a4f57;text-align:right;margin:2px 0 12px}' +
+    'button{display:inline-block;min-height:44px;padding:10px 18px;border:0;border-radius:6px;background:#0b57d0;color:#fff;font-weight:700;cursor:pointer}' +
+    'button[disabled]{background:#5f6b7a}.x{background:#fff;color:#0b57d0;border:1px solid #0b57d0}' +
+    '[role=status]:not(:empty){margin:12px 0 0;padding:8px 10px;border-radius:6px;background:#f3f5f8}.e[role=status]{background:#fdecea;color:#8c1d18}' +
+    '.f{position:fixed;right:16px;bottom:16px;z-index:2147483647;box-shadow:0 2px 8px rgba(0,0,0,.3)}' +
+    'dialog{padding:0;border:0;background:transparent;max-width:calc(100vw - 16px);max-height:calc(100vh - 16px)}dialog::backdrop{background:rgba(0,0,0,.5)}' +
+    'label.cl{display:block;border:0;padding:0;margin:0 0 4px;font-weight:700;background:none}.top{display:flex;justify-content:flex-end;margin-bottom:4px}[hidden]{display:none!important}';
+
+  function Widget(host) {
+    var root = host.attachShadow({mode: 'open'});
+    root.appendChild(h('style', {text: CSS}));
+    var box = h('section', {'class': 'w', lang: lang, 'aria-labelledby': 'h'});
+    var status = h('p', {role: 'status', 'aria-live': 'polite'});
+    var body = h('div');
+    var form, pending = null, sending = false;
+    box.appendChild(h('h2', {id: 'h', tabindex: '-1', text: T.title}));
+    box.appendChild(body);
+    box.appendChild(status);
+
+    if (data.mode === 'button') {
+      var dialog = h('dialog', {'aria-labelledby': 'h'}, [box]);
+      box.insertBefore(h('div', {'class': 'top'}, [
+        h('button', {type: 'button', 'class': 'x', onclick: function () { dialog.close(); }, text: T.close})]), box.firstChild);
+      root.appendChild(h('button', {type: 'button', 'class': 'f', 'aria-haspopup': 'dialog',
+        onclick: function () { dialog.showModal(); }, text: T.open}));
+      root.appendChild(dialog);
+    } else {
+      root.appendChild(box);
+    }
+
+    function say(text, isError) {
+      status.className = isError ? 'e' : '';
+      status.textContent = text;
+    }
+
+    function start() {
+      say('');
+      if (!/^[1-9][0-9]{0,9}$/.test(data.object || '')) return say(T.notFound, true);
+      fetch(origin + '/api/v1/objects/' + encodeURIComponent(data.object) + '/form?lang=' + lang,
+        {credentials: 'omit'})
+        .then(function (r) {
+          if (r.status === 404) throw T.notFound;
+          if (!r.ok) throw T.loadFailed;
+          return r.json();
+        })
+        .then(draw, function (why) {
+          say(typeof why === 'string' ? why : T.loadFailed, true);
+          if (why !== T.notFound) body.replaceChildren(h('button', {type: 'button', onclick: start, text: T.retry}));
+        });
+    }
+
+    function group(name, legend, values, describe) {
+      var id = 'g-' + name, opts = h('div', {'class': 'l' + (describe ? ' s' : '')});
+      values.forEach(function (v) {
+        opts.appendChild(h('label', null, [
+          h('input', {type: 'radio', name: name, value: v.value}),
+          h('b', {text: String(v.value)}),
+          v.label && h('span', {'class': 'd', text: v.label})]));
+      });
+      return h('fieldset', {role: 'radiogroup', 'aria-labelledby': id}, [h('legend', {id: id, text: legend}), opts]);
+    }
+
+    function range(c) {
+      var out = [];
+      for (var v = c.min; v <= c.max; v++) out.push({value: v});
+      return out;
+    }
+
+    function draw(q) {
+      form = h('form', {novalidate: true, onsubmit: submit});
+      form.q = q;
+      body.replaceChildren(h('p', {'class': 'o', text: q.object.name}), form);
+      q.criteria.forEach(function (c) {
+        var g = group(c.code, c.label, c.levels, true), reasons = null;
+        if (c.reasons.length) {
+          reasons = h('fieldset', {'class': 'r', hidden: true}, [h('legend', {text: T.reasons})].concat(
+            c.reasons.map(function (r) {
+              return h('label', null, [h('input', {type: 'checkbox', name: 'reason', value: r.code}), h('span', {text: r.label})]);
+            })));
+          g.addEventListener('change', function (e) {
+            reasons.hidden = +e.target.value !== c.min;
+          });
+        }
+        form.appendChild(h('div', null, [g, reasons]));
+      });
+      if (q.extra.length) {
+        form.appendChild(h('fieldset', null, [h('legend', {text: T.extra})].concat(q.extra.map(function (c) {
+          return group('x-' + c.code, c.label, range(c), false);
+        }))));
+      }
+      var counter = h('p', {'class': 'c', id: 'cc'});
+      var text = h('textarea', {id: 'ct', name: 'comment', maxlength: q.comment_max, 'aria-describedby': 'cc', oninput: count});
+      function count() { counter.textContent = T.count.replace('{n}', text.value.length).replace('{max}', q.comment_max); }
+      count();
+      form.appendChild(h('label', {'for': 'ct', 'class': 'cl', text: T.comment}));
+      form.appendChild(text);
+      form.appendChild(counter);
+      form.appendChild(h('button', {type: 'submit', text: T.send}));
+    }
+
+    function value(name) {
+      var el = form.querySelector('input[name="' + name + '"]:checked');
+      return el ? +el.value : null;
+    }
+
+    function submit(e) {
+      e.preventDefault();
+      if (sending) return;
+      var q = form.q, scores = {}, extra = {}, missing = null;
+      q.criteria.forEach(function (c) {
+        scores[c.code] = value(c.code);
+        if (scores[c.code] == null && !missing) missing = c.code;
+      });
+      if (missing) {
+        say(T.missing, true);
+        form.querySelector('input[name="' + missing + '"]').focus();
+        return;
+      }
+      q.extra.forEach(function (c) { var v = value('x-' + c.code); if (v != null) extra[c.code] = v; });
+      var reasons = [];
+      form.querySelectorAll('.r:not([hidden]) :checked').forEach(function (el) { reasons.push(el.value); });
+      var comment = form.querySelector('textarea').value.trim();
+      // The token is made once per rating and kept across retries, so that
+      // a retry after a lost answer is counted once.
+      pending = {
+        object: +data.object, scores: scores, extra: extra, reasons: reasons, comment: comment || null,
+        channel: 'widget', client_token: pending ? pending.client_token : uuid(), device_token: device
+      };
+      if (data.service) pending.service = +data.service;
+      send();
+    }
+
+    function send() {
+      var button = form.querySelector('button[type=submit]');
+      if (!navigator.onLine) return offline();
+      sending = true;
+      button.disabled = true;
+      button.textContent = T.sending;
+      say('');
+      post(pending).then(function (r) {
+        if (r.ok) return thanks(T.thanks);
+        if (r.status === 429) {
+          var m = Math.ceil(+r.headers.get('Retry-After') / 60);
+          return fail(m ? T.limitMin.replace('{m}', m) : T.limit);
+        }
+        if (r.status === 404) return fail(T.notFound);
+        if (r.status === 400 || r.status === 413) return fail(T.invalid);
+        fail(T.failed, true);
+      }, offline).then(function () {
+        sending = false;
+        button.disabled = false;
+        button.textContent = T.send;
+      });
+    }
+
+    function offline() {
+      queue(pending);
+      fail(T.offline);
+    }
+
+    function fail(text, retry) {
+      say(text, true);
+      if (retry) status.appendChild(h('span', null, [document.createTextNode(' '),
+        h('button', {type: 'button', 'class': 'x', onclick: send, text: T.retry})]));
+    }
+
+    function thanks(text) {
+      if (pending) unqueue(pending.client_token);
+      pending = null;
+      body.replaceChildren(h('button', {type: 'button', 'class': 'x', onclick: start, text: T.again}));
+      say(text);
+      box.querySelector('h2').focus();
+    }
+
+    this.sent = function (payload) {
+      if (pending && payload.client_token === pending.client_token) thanks(T.queuedSent);
+    };
+    start();
+  }
+
+  var target = data.container && document.querySelector(data.container);
+  if (!target) {
+    target = document.createElement('div');
+    script.insertAdjacentElement('afterend', target);
+  }
+  target.setAttribute('data-ocenka', '');
+  var widget = new Widget(target);
+  function resend() { flush(widget.sent); }
+  window.addEventListener('online', resend);
+  resend();
+})();
