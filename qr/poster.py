@@ -4,7 +4,6 @@ from dataclasses import dataclass
 from typing import Optional
 
 from fpdf import FPDF
-from fpdf.enums import PathPaintRule
 
 from .codes import (
     check_base_url,
@@ -266,10 +265,13 @@ class _Page:
         module = side / len(matrix)
         self.pdf.set_fill_color(255, 255, 255)
         self.pdf.rect(x, y, side, side, style="F")
-        # One path for all modules: separate rectangles leave hairline seams
-        # between neighbours in some viewers and printers.
-        with self.pdf.new_path(paint_rule=PathPaintRule.FILL_NONZERO) as path:
-            path.style.fill_color = "#000000"
-            path.style.stroke_color = None
-            for col, row, run in dark_runs(matrix):
-                path.rectangle(x + col * module, y + row * module, run * module, module)
+        # Runs of dark modules as plain rectangles, each a hair taller and
+        # wider than its modules: neighbours then overlap instead of leaving
+        # light seams where anti-aliasing meets. (fpdf2's path API would
+        # avoid seams too, but costs a tenth of a second per code.)
+        self.pdf.set_fill_color(0, 0, 0)
+        overlap = module * 0.04
+        for col, row, run in dark_runs(matrix):
+            self.pdf.rect(
+                x + col * module, y + row * module, run * module + overlap, module + overlap, style="F"
+            )
