@@ -45,6 +45,7 @@ class _Server:
 
     def stop(self):
         self.server.shutdown()
+        self.server.server_close()
         self.thread.join(timeout=5)
 
 
@@ -108,6 +109,7 @@ def host_site(tmp_path_factory):
 
     yield Site()
     server.shutdown()
+    server.server_close()
 
 
 def chromium_path():
