@@ -3,6 +3,7 @@
 import time
 
 import click
+from flask.cli import with_appcontext
 from werkzeug.security import generate_password_hash
 
 from service import demo, ranking
@@ -11,6 +12,7 @@ from service.models import RatableObject, User
 
 
 @click.command("demo")
+@with_appcontext
 @click.option("--orgs", default=300, show_default=True, type=click.IntRange(1, 200_000))
 @click.option("--ratings", default=10_000, show_default=True, type=click.IntRange(0, 50_000_000))
 @click.option("--seed", default=1, show_default=True, type=int)
@@ -30,6 +32,7 @@ def demo_command(ctx, orgs, ratings, seed):
 
 
 @click.command("create-user")
+@with_appcontext
 @click.option("--email", required=True)
 @click.option("--role", required=True, type=click.Choice(User.ROLES))
 @click.option("--name", default="")
@@ -58,6 +61,7 @@ def create_user_command(email, role, name, unp, password):
 
 
 @click.command("rebuild-aggregates")
+@with_appcontext
 def rebuild_aggregates_command():
     """Recompute every aggregate from the raw ratings and report differences."""
     with database.connection_context():

@@ -9,6 +9,7 @@ import json
 from urllib.parse import urlparse, parse_qs, unquote
 
 import click
+from flask.cli import with_appcontext
 from flask import g
 from peewee import DatabaseProxy, Model, TextField, IntegerField, SQL
 from playhouse.pool import PooledSqliteDatabase, PooledPostgresqlDatabase
@@ -127,6 +128,7 @@ def migrate(target=None, echo=lambda message: None):
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db_command():
     """Create the schema, or upgrade an existing database in place."""
     with database.connection_context():

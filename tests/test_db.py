@@ -1,0 +1,77 @@
+"""Storage: durable SQLite settings, connection URLs, schema versions."""
+import datetime
+import uuid
+
+import pytest
+
+from service import ranking
+from service.db import current_version, database, is_sqlite, make_database, migrate
+from service.migrations import MIGRATIONS
+from service.models import ObjectAggregate, Rating, RollupMember
+from tests import factories
+
+
+def test_sqlite_is_durable_and_patient(db):
+    if not is_sqlite():
+        pytest.skip("SQLite settings")
+    pragma = lambda name: database.execute_sql(f"PRAGMA {name}").fetchone()[0]  # noqa: E731
+    assert pragma("journal_mode") == "wal"
+    assert pragma("synchronous") == 2  # FULL: the WAL is synced at every commit
+    assert pragma("foreign_keys") == 1
+    assert pragma("busy_timeout") >= 5000
+
+
+@pytest.mark.parametrize("url, kind, name", [
+    ("sqlite:////var/lib/ocenka/db.sqlite3", "sqlite", "/var/lib/ocenka/db.sqlite3"),
+    ("sqlite:///instance/x.sqlite3", "sqlite", "instance/x.sqlite3"),
+    ("postgresql://u:p%40ss@db.local:6543/ocenka", "postgres", "ocenka"),
+])
+def test_database_urls(url, kind, name):
+    db = make_database(url)
+    assert (is_sqlite(db) and kind == "sqlite") or (not is_sqlite(db) and kind == "postgres")
+    assert db.database == name
+    if kind == "postgres":
+        assert db.connect_params["password"] == "p@ss" and db.connect_params["port"] == 6543
+
+
+@pytest.mark.parametrize("url", ["mysql://x/y", "sqlite:///:memory:", "nonsense"])
+def test_unsupported_database_urls_are_refused(url):
+    with pytest.raises(ValueError):
+        make_database(url)
+
+
+def test_fresh_database_is_at_the_newest_version(db):
+    assert current_version() == MIGRATIONS[-1][0]
+
+
+def test_upgrade_from_the_first_version_keeps_every_rating(app, db, runner):
+    """A database left at version 1 (ratings, no aggregates) is upgraded in
+    place by init-db; every rating stays and the new aggregates match them."""
+    from service.db import SchemaVersion
+    from service.models import DERIVED_TABLES
+    world = factories.small_world()
+    rows = []
+    for i in range(40):
+        target = (world.school, world.clinic, world.clinic_kids)[i % 3]
+        month = 202501 + (i % 12)
+        rows.append(dict(object=target.id, simplicity=1 + i % 5, information=5, timeliness=4, politeness=1 + (i * 7) % 5,
+                         channel="qr", created=datetime.datetime(2025, 1 + i % 12, 3), month=month,
+                         client_token=str(uuid.uuid4()), client_hash="c" * 32, address_hash="a" * 32))
+    Rating.insert_many(rows).execute()
+    # Back to what version 1 had: raw tables only.
+    database.drop_tables(DERIVED_TABLES)
+    SchemaVersion.delete().where(SchemaVersion.version > 1).execute()
+    assert current_version() == 1
+    before = list(Rating.select().order_by(Rating.id).dicts())
+
+    result = runner.invoke(args=["init-db"])
+    assert result.exit_code == 0, result.output
+    assert "upgraded from version 1 to 2" in result.output
+    assert current_version() == 2
+    assert list(Rating.select().order_by(Rating.id).dicts()) == before
+    assert ranking.stored_aggregates() == ranking.aggregates_from_ratings()
+    assert ObjectAggregate.select().count() > 0
+    assert RollupMember.select().where(RollupMember.organization == world.clinic.id).count() == 3
+    # And running it again changes nothing.
+    again = runner.invoke(args=["init-db"])
+    assert "up to date (version 2)" in again.output
