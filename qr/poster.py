@@ -6,9 +6,9 @@ from typing import Optional
 from fpdf import FPDF
 
 from .codes import (
+    QUIET_ZONE,
     check_base_url,
     check_object_id,
-    QUIET_ZONE,
     dark_runs,
     object_code,
     qr_matrix,
@@ -16,7 +16,7 @@ from .codes import (
     short_url,
 )
 from .texts import CRITERIA, TEXTS, check_lang
-from .typeset import ELLIPSIS, REGULAR, BOLD, clean, glue
+from .typeset import BOLD, ELLIPSIS, REGULAR, clean, glue
 
 FONT = "DejaVuSans"
 

@@ -1,10 +1,12 @@
 """Fonts, measuring, line breaking and escaping shared by posters, banners and badges."""
 
 import re
+import unicodedata
 from functools import lru_cache
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from fontTools.ttLib import TTFont
 from PIL import ImageFont
 
 FONTS = Path(__file__).parent / "fonts"
@@ -19,8 +21,29 @@ _GLUE = re.compile(r"(?<!\S)(№|\w{1,2}\.?|\w{1,3}\.)\s(?=\S)")
 
 
 def clean(value):
-    """One line of text: names come from forms with newlines and runs of spaces."""
-    return " ".join(str(value).split()) if value else ""
+    """One line of text the shipped fonts can draw.
+
+    Names come from forms: newlines and runs of spaces would break centred
+    lines, control and format characters print as boxes, and so would
+    letters DejaVu Sans lacks (CJK, say), so they are dropped.
+    """
+    if not value:
+        return ""
+    drawable = _drawable()
+    kept = "".join(
+        c for c in str(value)
+        if c.isspace() or (ord(c) in drawable and not unicodedata.category(c).startswith("C"))
+    )
+    return " ".join(kept.split())
+
+
+@lru_cache(maxsize=1)
+def _drawable():
+    codepoints = []
+    for path in (REGULAR, BOLD):
+        with TTFont(path, lazy=True) as ttf:
+            codepoints.append(frozenset(ttf.getBestCmap()))
+    return codepoints[0] & codepoints[1]
 
 
 def glue(text):

@@ -303,6 +303,15 @@ def test_poster_name_with_markup_stays_text():
     assert EVIL in text
 
 
+def test_poster_drops_what_the_font_cannot_draw(caplog):
+    # Regression: fpdf2 logged missing glyphs and printed boxes for them.
+    pdf = make_poster(BASE, [PosterItem(1, "Клиника\x07 中文\u200b № 5", address="ул.\tЛенина,\n3")])
+    assert not [r for r in caplog.records if "missing" in r.getMessage()]
+    text = normalized(PdfReader(io.BytesIO(pdf)).pages[0].extract_text())
+    assert "Клиника № 5" in text
+    assert "ул. Ленина, 3" in text
+
+
 def test_poster_bad_arguments():
     with pytest.raises(ValueError, match=r"^Invalid format \(was 'A3', expected one of: A4, A5\)$"):
         make_poster(BASE, ITEMS, format="A3")
