@@ -130,18 +130,18 @@
   }
 
   var CSS = ':host{all:initial!important;display:block!important;contain:content}' +
-    '.w{box-sizing:border-box;max-width:40em;margin:0;padding:16px;border:1px solid #c4c9d0;border-radius:8px;' +
+    '.w{box-sizing:border-box;max-width:46em;margin:0;padding:16px;border:1px solid #c4c9d0;border-radius:8px;' +
     'background:#fff;color:#1a1a1a;font:16px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;text-align:left;container-type:inline-size}' +
-    '.w *{box-sizing:border-box;font:inherit;color:inherit}' +
+    '.w *{box-sizing:border-box}input,textarea,button{font:inherit}' +
     'h2{margin:0 0 4px;font-size:1.2em;font-weight:700;line-height:1.3}.o{margin:0 0 12px;color:#4a4f57}' +
     'fieldset{margin:0 0 14px;padding:0;border:0;min-width:0}legend{padding:0;margin:0 0 6px;font-weight:700}' +
     '.l{display:grid;gap:4px}label{display:flex;gap:8px;align-items:flex-start;padding:6px 8px;border:1px solid #c4c9d0;border-radius:6px;cursor:pointer;background:#fff}' +
     'label:hover{border-color:#0b57d0}label:has(:checked){border-color:#0b57d0;background:#e8f0fe}' +
     'label:has(:focus-visible){outline:3px solid #b45309;outline-offset:1px}' +
     'input{margin:3px 0 0;flex:none;width:18px;height:18px;accent-color:#0b57d0}input:focus-visible{outline:none}' +
-    'b{min-width:1em;font-weight:700}.d{font-size:.9em}' +
-    '@container (min-width:34em){.l.s{grid-template-columns:repeat(5,1fr)}.s label{flex-direction:column;align-items:center;text-align:center}}' +
-    '.r{margin:8px 0 0 12px;padding-left:10px;border-left:3px solid #b3261e}' +
+    'b{min-width:1em;font-weight:700}label span{font-size:.9em;min-width:0;overflow-wrap:break-word;hyphens:auto}' +
+    '@container (min-width:34em){.l.s{grid-template-columns:repeat(5,minmax(0,1fr))}.s label{flex-direction:column;align-items:center;text-align:center;padding:6px 3px}.s span{font-size:.85em}}' +
+    '.r{margin:8px 0 14px 12px;padding-left:10px;border-left:3px solid #b3261e}' +
     'textarea{display:block;width:100%;min-height:5em;padding:8px;border:1px solid #6b7280;border-radius:6px;background:#fff;resize:vertical}' +
     'textarea:focus-visible,button:focus-visible{outline:3px solid #b45309;outline-offset:2px}' +
     '.c{font-size:.85em;color:#4a4f57;text-align:right;margin:2px 0 12px}' +

@@ -53,3 +53,20 @@ def test_mouse_rating_arrives_in_the_database(page, host_site, live_server, worl
     assert (rating.simplicity, rating.information, rating.timeliness, rating.politeness) == (5, 4, 3, 5)
     assert rating.channel == "widget"
     assert rating.comment == "Всё хорошо"
+
+
+@pytest.mark.parametrize("width, name", [(320, "widget-320.png"), (1280, "widget-desktop.png")])
+def test_screenshots_for_the_docs(browser, host_site, live_server, world, width, name):
+    context = browser.new_context(locale="ru-RU", viewport={"width": width, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto(embed_page(host_site, live_server, world.clinic.id))
+        w = widget(page)
+        ready(page)
+        w.locator('input[name="simplicity"][value="1"]').check()
+        w.locator('input[name="information"][value="4"]').check()
+        scroll_width = page.evaluate("document.documentElement.scrollWidth")
+        assert scroll_width <= width, "the widget must not scroll sideways"
+        w.screenshot(path=str(DOCS / name))
+    finally:
+        context.close()
