@@ -1,6 +1,7 @@
 """Printable posters for service halls: one PDF page per object."""
 
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Optional
 
 from fpdf import FPDF
@@ -26,6 +27,12 @@ _MM = 72 / 25.4
 PAGE_SIZES = {"A4": (210 * _MM, 297 * _MM), "A5": (148 * _MM, 210 * _MM)}
 FORMATS = tuple(PAGE_SIZES)
 _A4_WIDTH = PAGE_SIZES["A4"][0]
+
+# fpdf2 stamps the current time and hashes it into the file's /ID; a fixed
+# date makes the same poster the same bytes in every worker and after a
+# restart, which a strong ETag promises. When it was drawn says nothing
+# about the poster.
+_CREATION_DATE = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
 _BLUE = (29, 79, 145)
 _AMBER = (245, 166, 35)
@@ -92,6 +99,7 @@ def make_poster(base_url, posters, format="A4", lang="ru"):
     pdf.add_font(FONT, "B", BOLD)
     pdf.set_lang(lang)
     pdf.set_creator("Ocenka")
+    pdf.set_creation_date(_CREATION_DATE)
     pdf.set_title(texts["call"] if len(posters) > 1 else f"{texts['call']}: {clean(posters[0].name)}")
     for item in posters:
         pdf.add_page()
