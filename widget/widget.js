@@ -149,7 +149,7 @@
     'button[disabled]{background:#5f6b7a}.x{background:#fff;color:#0b57d0;border:1px solid #0b57d0}' +
     '[role=status]:not(:empty){margin:12px 0 0;padding:8px 10px;border-radius:6px;background:#f3f5f8}.e[role=status]{background:#fdecea;color:#8c1d18}' +
     '.f{position:fixed;right:16px;bottom:16px;z-index:2147483647;box-shadow:0 2px 8px rgba(0,0,0,.3)}' +
-    'dialog{padding:0;border:0;background:transparent;max-width:calc(100vw - 16px);max-height:calc(100vh - 16px)}dialog::backdrop{background:rgba(0,0,0,.5)}' +
+    'dialog{padding:0;border:0;background:transparent;width:46em;max-width:calc(100vw - 16px);max-height:calc(100vh - 16px)}dialog::backdrop{background:rgba(0,0,0,.5)}' +
     'label.cl{display:block;border:0;padding:0;margin:0 0 4px;font-weight:700;background:none}.top{display:flex;justify-content:flex-end;margin-bottom:4px}[hidden]{display:none!important}';
 
   function Widget(host) {

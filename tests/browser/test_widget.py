@@ -70,3 +70,290 @@ def test_screenshots_for_the_docs(browser, host_site, live_server, world, width,
         w.screenshot(path=str(DOCS / name))
     finally:
         context.close()
+
+
+def choose(w, name, value):
+    w.locator(f'input[name="{name}"][value="{value}"]').check()
+
+
+def fill_all(w, scores=(5, 4, 4, 5)):
+    for name, score in zip(("simplicity", "information", "timeliness", "politeness"), scores):
+        choose(w, name, score)
+
+
+def test_keyboard_only_rating_with_a_reason(page, host_site, live_server, world, live_db):
+    page.goto(embed_page(host_site, live_server, world.zags.id))
+    w = widget(page)
+    ready(page)
+    before = len(ratings_for(live_db, world.zags.id))
+    keys = page.keyboard
+    keys.press("Tab")
+    keys.press("Space")  # simplicity: 1, the minimum, so its reasons appear
+    label = w.locator('input[name="simplicity"][value="1"]').locator("xpath=..")
+    assert label.evaluate("el => getComputedStyle(el).outlineStyle") == "solid", "focus must be visible"
+    assert w.get_by_role("group", name="Что пошло не так?").is_visible()
+    keys.press("Tab")
+    keys.press("Space")  # the first reason
+    for _ in range(4):
+        keys.press("Tab")
+    for _ in range(3):
+        keys.press("ArrowRight")  # information: 1 → 4 by arrows, as a radio group does
+    keys.press("Tab")
+    keys.press("ArrowRight")  # timeliness: 2
+    keys.press("Tab")
+    for _ in range(4):
+        keys.press("ArrowDown")  # politeness: 5
+    keys.press("Tab")
+    keys.type("С клавиатуры")
+    assert w.get_by_text("12 из 2000 символов").is_visible()
+    keys.press("Tab")
+    keys.press("Enter")
+    status = w.get_by_role("status")
+    status.filter(has_text="Спасибо").wait_for()
+    rating = ratings_for(live_db, world.zags.id)[-1]
+    assert len(ratings_for(live_db, world.zags.id)) == before + 1
+    assert rating.scores == {"simplicity": 1, "information": 4, "timeliness": 2, "politeness": 5}
+    assert rating.reasons == ["documents"]
+    assert rating.comment == "С клавиатуры"
+
+
+def test_radio_groups_are_labelled_for_assistive_technology(page, host_site, live_server, world):
+    page.goto(embed_page(host_site, live_server, world.school.id))
+    w = widget(page)
+    ready(page)
+    group = w.get_by_role("radiogroup", name="Вежливость и доброжелательность сотрудников")
+    assert group.get_by_role("radio").count() == 5
+    assert group.get_by_role("radio", name="1 Грубо и неуважительно").count() == 1
+    assert w.get_by_role("radiogroup").count() == 4
+    assert w.get_by_role("status").get_attribute("aria-live") == "polite"
+
+
+HOSTILE = """<style>
+* { all: unset !important; font-size: 64px !important; color: #ff0 !important; line-height: 3 !important; }
+html { font-size: 80px !important; } body { display: block !important; background: #00f !important; }
+div { display: inline !important; width: 10px !important; overflow: hidden !important; }
+input, button, label { display: none !important; }
+</style>"""
+
+
+def test_hostile_host_css_does_not_break_the_widget(page, host_site, live_server, world, live_db):
+    page.goto(embed_page(host_site, live_server, world.school.id, head=HOSTILE))
+    w = widget(page)
+    ready(page)
+    legend = w.get_by_text("Простота и понятность получения услуги")
+    assert legend.evaluate("el => getComputedStyle(el).fontSize") == "16px"
+    assert legend.evaluate("el => getComputedStyle(el).color") == "rgb(26, 26, 26)"
+    box = w.bounding_box()
+    assert box["width"] > 300 and box["height"] > 500
+    before = len(ratings_for(live_db, world.school.id))
+    for name, score in (("simplicity", 4), ("information", 4), ("timeliness", 5), ("politeness", 5)):
+        w.locator(f'input[name="{name}"][value="{score}"]').locator("xpath=..").click()
+    w.get_by_role("button", name="Отправить оценку").click()
+    w.get_by_role("status").filter(has_text="Спасибо").wait_for()
+    assert len(ratings_for(live_db, world.school.id)) == before + 1
+
+
+def test_the_widget_does_not_touch_the_host_page(page, host_site, live_server, world):
+    page.goto(embed_page(host_site, live_server, world.school.id,
+                         body_before='<style>p { color: rgb(1, 2, 3); }</style><p id="before">host text</p>'))
+    ready(page)
+    assert page.locator("#before").evaluate("el => getComputedStyle(el).color") == "rgb(1, 2, 3)"
+    assert page.evaluate("document.cookie") == ""
+    host_ids = page.evaluate("[...document.querySelectorAll('[id]')].map(e => e.id)")
+    assert sorted(host_ids) == ["after", "before"]
+    # the widget stands right after its script tag
+    assert page.evaluate("document.querySelector('script[data-object]').nextElementSibling.hasAttribute('data-ocenka')")
+
+
+def test_two_widgets_on_one_page(page, host_site, live_server, world, live_db):
+    src = f"{live_server}/widget.js"
+    html = (f'<!doctype html><html lang="ru"><body><h1>Two</h1>'
+            f'<script async src="{src}" data-object="{world.school.id}"></script>'
+            f'<script async src="{src}" data-object="{world.clinic_kids.id}" data-lang="en"></script></body></html>')
+    page.goto(host_site.put("two.html", html))
+    first, second = widget(page, 0), widget(page, 1)
+    ready(page, 0)
+    ready(page, 1)
+    assert first.get_by_text(world.school.name).is_visible()
+    assert second.get_by_text(world.clinic_kids.name).is_visible()
+    assert second.get_by_text("Rate the quality of the service").is_visible()
+    fill_all(first, (5, 5, 5, 5))
+    fill_all(second, (2, 3, 4, 5))
+    assert first.locator('input[name="simplicity"][value="5"]').is_checked()  # groups do not share names across widgets
+    before_school = len(ratings_for(live_db, world.school.id))
+    second.get_by_role("button", name="Send rating").click()
+    second.get_by_role("status").filter(has_text="Thank you").wait_for()
+    assert ratings_for(live_db, world.clinic_kids.id)[-1].scores["simplicity"] == 2
+    assert len(ratings_for(live_db, world.school.id)) == before_school
+    assert first.locator("form").is_visible()
+
+
+def test_button_mode_opens_a_dialog(page, host_site, live_server, world, live_db):
+    page.goto(embed_page(host_site, live_server, world.clinic_women.id, attrs='data-mode="button"'))
+    w = widget(page)
+    opener = w.get_by_role("button", name="Оценить услугу")
+    opener.wait_for()
+    dialog = w.get_by_role("dialog")
+    assert not dialog.is_visible()
+    opener.click()
+    dialog.wait_for()
+    ready(page)
+    fill_all(w, (3, 3, 4, 4))
+    dialog.get_by_role("button", name="Отправить оценку").click()
+    dialog.get_by_role("status").filter(has_text="Спасибо").wait_for()
+    assert ratings_for(live_db, world.clinic_women.id)[-1].scores == {
+        "simplicity": 3, "information": 3, "timeliness": 4, "politeness": 4}
+    page.keyboard.press("Escape")
+    dialog.wait_for(state="hidden")
+    assert opener.is_visible()
+
+
+@pytest.mark.parametrize("html_lang, attrs, expected", [
+    ("ru", 'data-lang="en"', "Rate the quality of the service"),
+    ("be", "", "Ацаніце якасць паслугі"),
+    ("tt", "", "Хезмәт сыйфатын бәяләгез"),
+    ("", "", "Оцените качество услуги"),
+])
+def test_language_from_data_lang_then_page_then_browser(page, host_site, live_server, world, html_lang, attrs, expected):
+    page.goto(embed_page(host_site, live_server, world.school.id, attrs=attrs, lang=html_lang))
+    w = widget(page)
+    ready(page)
+    assert w.get_by_role("heading").first.inner_text() == expected
+
+
+def test_unknown_object_is_said_in_words(page, host_site, live_server):
+    page.goto(embed_page(host_site, live_server, 999_999))
+    widget(page).get_by_role("status").filter(has_text="Организация не найдена.").wait_for()
+
+
+def test_invalid_rating_is_said_in_words(page, host_site, live_server, world, live_db):
+    # The school gives no service 99999: the server answers 400.
+    page.goto(embed_page(host_site, live_server, world.school.id, attrs='data-service="99999"'))
+    w = widget(page)
+    ready(page)
+    before = len(ratings_for(live_db, world.school.id))
+    fill_all(w)
+    w.get_by_role("button", name="Отправить оценку").click()
+    w.get_by_role("status").filter(has_text="Сервер не принял ответы").wait_for()
+    assert len(ratings_for(live_db, world.school.id)) == before
+
+
+def test_missing_scores_are_said_and_focus_goes_to_them(page, host_site, live_server, world):
+    page.goto(embed_page(host_site, live_server, world.school.id))
+    w = widget(page)
+    ready(page)
+    choose(w, "simplicity", 5)
+    w.get_by_role("button", name="Отправить оценку").click()
+    w.get_by_role("status").filter(has_text="Оцените все четыре критерия.").wait_for()
+    assert w.locator('input[name="information"][value="1"]').evaluate("el => el.getRootNode().activeElement === el")
+
+
+def test_over_the_limit_is_said_in_words(page, host_site, live_server, world, live_db):
+    page.goto(embed_page(host_site, live_server, world.clinic.id))
+    w = widget(page)
+    for _ in range(3):  # one device may rate one object three times a day
+        ready(page)
+        fill_all(w)
+        w.get_by_role("button", name="Отправить оценку").click()
+        w.get_by_role("button", name="Оценить ещё раз").click()
+    ready(page)
+    fill_all(w)
+    w.get_by_role("button", name="Отправить оценку").click()
+    w.get_by_role("status").filter(has_text="Вы уже оценивали эту организацию").wait_for()
+
+
+def test_a_failed_send_is_retried_with_the_same_client_token(page, host_site, live_server, world, live_db):
+    bodies = []
+
+    def fail_first(route):
+        bodies.append(json.loads(route.request.post_data))
+        if len(bodies) == 1:
+            route.fulfill(status=503, body="{}", headers={"Access-Control-Allow-Origin": "*"})
+        else:
+            route.fallback()
+
+    page.route(f"{live_server}/api/v1/ratings", fail_first)
+    page.goto(embed_page(host_site, live_server, world.zags.id))
+    w = widget(page)
+    ready(page)
+    fill_all(w, (2, 2, 2, 2))
+    w.get_by_role("button", name="Отправить оценку").click()
+    w.get_by_role("status").filter(has_text="Не удалось отправить оценку").wait_for()
+    w.get_by_role("button", name="Повторить").click()
+    w.get_by_role("status").filter(has_text="Спасибо").wait_for()
+    assert len(bodies) == 2
+    assert bodies[0]["client_token"] == bodies[1]["client_token"]
+    assert len(bodies[0]["device_token"]) == 32
+    assert Rating.get(Rating.client_token == bodies[0]["client_token"]).channel == "widget"
+
+
+def test_offline_rating_is_queued_and_sent_when_back_online(page, context, host_site, live_server, world, live_db):
+    page.goto(embed_page(host_site, live_server, world.zags.id))
+    w = widget(page)
+    ready(page)
+    fill_all(w, (4, 3, 2, 1))
+    context.set_offline(True)
+    w.get_by_role("button", name="Отправить оценку").click()
+    w.get_by_role("status").filter(has_text="Нет связи с интернетом").wait_for()
+    queued = page.evaluate("JSON.parse(localStorage.getItem('ocenka:queue'))")
+    assert len(queued) == 1
+    token = queued[0]["p"]["client_token"]
+    assert Rating.get_or_none(Rating.client_token == token) is None
+    context.set_offline(False)
+    w.get_by_role("status").filter(has_text="Ваша сохранённая оценка отправлена").wait_for()
+    assert Rating.get(Rating.client_token == token).scores == {
+        "simplicity": 4, "information": 3, "timeliness": 2, "politeness": 1}
+    assert page.evaluate("JSON.parse(localStorage.getItem('ocenka:queue'))") == []
+
+
+def test_a_queued_rating_is_sent_on_the_next_visit(page, context, host_site, live_server, world, live_db):
+    url = embed_page(host_site, live_server, world.zags.id)
+    page.goto(url)
+    w = widget(page)
+    ready(page)
+    fill_all(w, (1, 1, 1, 1))
+    context.set_offline(True)
+    w.get_by_role("button", name="Отправить оценку").click()
+    w.get_by_role("status").filter(has_text="Нет связи").wait_for()
+    token = page.evaluate("JSON.parse(localStorage.getItem('ocenka:queue'))[0].p.client_token")
+    page.close()
+    context.set_offline(False)
+    again = context.new_page()
+    again.goto(url)
+    again.wait_for_function("JSON.parse(localStorage.getItem('ocenka:queue') || '[]').length === 0")
+    assert Rating.get(Rating.client_token == token).channel == "widget"
+
+
+def test_no_cookies_and_a_device_token_in_local_storage(page, context, host_site, live_server, world):
+    page.goto(embed_page(host_site, live_server, world.school.id))
+    ready(page)
+    assert context.cookies() == []
+    assert len(page.evaluate("JSON.parse(localStorage.getItem('ocenka:device'))")) == 32
+
+
+@pytest.mark.parametrize("mode", ["inline", "button"])
+def test_axe_finds_no_serious_violations(page, host_site, live_server, world, mode):
+    page.goto(embed_page(host_site, live_server, world.clinic.id, attrs=f'data-mode="{mode}"'))
+    w = widget(page)
+    if mode == "button":
+        w.get_by_role("button", name="Оценить услугу").click()
+    ready(page)
+    choose(w, "simplicity", 1)  # show the reasons too
+    violations = axe_violations(page, "[data-ocenka]")
+    assert not violations, describe(violations)
+
+
+@pytest.mark.parametrize("width", [320, 640])
+def test_fits_a_phone_and_200_percent_zoom(browser, host_site, live_server, world, width):
+    # 200 % zoom of a 1280 px window lays out like a 640 px one.
+    context = browser.new_context(locale="ru-RU", viewport={"width": width, "height": 700})
+    try:
+        page = context.new_page()
+        page.goto(embed_page(host_site, live_server, world.school.id))
+        ready(page)
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        button = widget(page).get_by_role("button", name="Отправить оценку")
+        box = button.bounding_box()
+        assert box["height"] >= 44 and box["x"] + box["width"] <= width
+    finally:
+        context.close()
