@@ -163,23 +163,43 @@ def _local(moment):
     return moment.replace(tzinfo=datetime.timezone.utc).astimezone(zone)
 
 
-def _sums_by_object(objects, period_key="all"):
-    """{object id: Sums} for a page of objects, organizations rolled up:
-    two grouped queries however long the page."""
+def _members(objects):
+    """{object id: ids whose ratings count toward it}: an organization's
+    roll-up, a subdivision itself."""
+    members = {o.id: [o.id] for o in objects if not o.is_organization}
     org_ids = [o.id for o in objects if o.is_organization]
-    sub_ids = [o.id for o in objects if not o.is_organization]
-    A = ObjectAggregate
-    result = {}
     if org_ids:
-        query = (A.select(RollupMember.organization, *ranking._SUM_COLUMNS)
-                  .join(RollupMember, on=(RollupMember.object == A.object))
-                  .where((A.period == period_key) & (RollupMember.organization.in_(org_ids)))
-                  .group_by(RollupMember.organization))
-        result.update({oid: ranking._sums(values) for oid, *values in query.tuples()})
-    if sub_ids:
-        query = (A.select(A.object, *ranking._SUM_COLUMNS)
-                  .where((A.period == period_key) & (A.object.in_(sub_ids))).group_by(A.object))
-        result.update({oid: ranking._sums(values) for oid, *values in query.tuples()})
+        for org_id, object_id in (RollupMember.select(RollupMember.organization, RollupMember.object)
+                                  .where(RollupMember.organization.in_(org_ids)).tuples()):
+            members.setdefault(org_id, []).append(object_id)
+    return members
+
+
+def _sums_by_object(objects, period_keys=("all",)):
+    """{(object id, period key): Sums} for a page of objects, organizations
+    rolled up. Two queries however long the page; the second one looks rows
+    up by their primary key (object, period), which SQLite does not choose
+    on its own when it joins the roll-up."""
+    members = _members(objects)
+    wanted = sorted({m for ms in members.values() for m in ms})
+    if not wanted:
+        return {}
+    A = ObjectAggregate
+    rows = {}
+    for start in range(0, len(wanted), 5000):
+        query = (A.select(A.object, A.period, A.n, *(getattr(A, c) for c in BASE_CRITERIA), A.satisfied)
+                  .where(A.object.in_(wanted[start:start + 5000]) & A.period.in_(list(period_keys))))
+        for object_id, period, *values in query.tuples():
+            rows[(object_id, period)] = ranking._sums(values)
+    result = {}
+    for owner, ms in members.items():
+        for key in period_keys:
+            total = ranking.Sums()
+            for m in ms:
+                part = rows.get((m, key))
+                if part is not None:
+                    total.add(part)
+            result[(owner, key)] = total
     return result
 
 
@@ -260,6 +280,7 @@ def objects():
     items = list(query.paginate(page, PER_PAGE)) if page <= pages else []
     summaries = catalog.summaries(items, lang)
     sums = _sums_by_object(items) if _public_results() else {}
+    sums = {object_id: value for (object_id, _), value in sums.items()}
     spheres, regions = _groups(lang)
     sphere_names = {code: name for code, name, _ in spheres}
     region_names = {code: name for code, name, _ in regions}
@@ -307,18 +328,11 @@ def latest_comments(obj, limit=COMMENTS_SHOWN):
 def trend(obj, today):
     """[(month key, mean overall or None, n)] for the last 24 months, oldest first."""
     keys = [_month_key(*_shift_month(today.year, today.month, -i)) for i in range(TREND_MONTHS - 1, -1, -1)]
-    A = ObjectAggregate
-    query = A.select(A.period, *ranking._SUM_COLUMNS).where(A.period.in_(keys))
-    if obj.is_organization:
-        query = (query.join(RollupMember, on=(RollupMember.object == A.object))
-                      .where(RollupMember.organization == obj.id))
-    else:
-        query = query.where(A.object == obj.id)
-    found = {key: ranking._sums(values) for key, *values in query.group_by(A.period).tuples()}
+    found = _sums_by_object([obj], keys)
     points = []
     for key in keys:
-        s = found.get(key)
-        points.append((key, s.overall_sum / s.n if s and s.n else None, s.n if s else 0))
+        s = found[(obj.id, key)]
+        points.append((key, s.overall_sum / s.n if s.n else None, s.n))
     return points
 
 
@@ -355,7 +369,7 @@ def object_page(object_id):
     figures = ranks = chart = points = None
     if public:
         everything = ranking.Period("all")
-        figures = ranking.figures(ranking.object_sums(obj, everything), everything)
+        figures = ranking.figures(_sums_by_object([obj])[(obj.id, "all")], everything)
         if obj.is_organization:
             month = last_complete_month(today)
             ranks = _ranks(obj, [everything, month], spheres[0] if spheres else None, region)
