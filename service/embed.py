@@ -8,7 +8,19 @@ from flask import Blueprint, Response, request
 bp = Blueprint("embed", __name__)
 
 WIDGET_PATH = Path(__file__).resolve().parents[1] / "widget" / "widget.js"
-_WIDGET = WIDGET_PATH.read_bytes()
+
+
+def compact(source):
+    """The source without indentation, blank lines and whole-line ``//``
+    comments: a tenth fewer gzipped bytes with no build step. Safe because
+    the widget uses no template literals, so no string spans lines."""
+    if "`" in source:
+        raise ValueError("widget.js must not use template literals (compact() would change them)")
+    lines = (line.strip() for line in source.splitlines())
+    return "\n".join(line for line in lines if line and not line.startswith("//")) + "\n"
+
+
+_WIDGET = compact(WIDGET_PATH.read_text(encoding="utf-8")).encode("utf-8")
 # The file changes only with a deploy, so hashing it once at start is enough.
 _ETAG = hashlib.sha256(_WIDGET).hexdigest()[:32]
 
