@@ -357,3 +357,41 @@ def test_fits_a_phone_and_200_percent_zoom(browser, host_site, live_server, worl
         assert box["height"] >= 44 and box["x"] + box["width"] <= width
     finally:
         context.close()
+
+
+def test_works_under_a_strict_content_security_policy(page, host_site, live_server, world, live_db):
+    csp = (f"default-src 'none'; script-src {live_server}; connect-src {live_server}; "
+           "style-src 'unsafe-inline'; base-uri 'none'")
+    violations = []
+    page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+    page.goto(embed_page(host_site, live_server, world.zags.id,
+                         head=f'<meta http-equiv="Content-Security-Policy" content="{csp}">'))
+    w = widget(page)
+    ready(page)
+    fill_all(w, (5, 5, 4, 4))
+    w.get_by_role("button", name="Отправить оценку").click()
+    w.get_by_role("status").filter(has_text="Спасибо").wait_for()
+    assert violations == []
+
+
+def test_extra_criteria_and_service_reach_the_rating(page, host_site, live_server, world, live_db):
+    from service import structure
+    from service.models import ExtraCriterion, RatingExtra, Service
+    service = Service.select().order_by(Service.id).first()
+    structure.offer_services(world.school, [service])
+    ExtraCriterion.get_or_create(owner=world.school.id, code="accessibility",
+                                 defaults={"state": ExtraCriterion.APPROVED,
+                                           "labels": {"ru": "Доступность здания", "en": "Building access"}})
+    page.goto(embed_page(host_site, live_server, world.school.id, attrs=f'data-service="{service.id}"'))
+    w = widget(page)
+    ready(page)
+    extra = w.get_by_role("radiogroup", name="Доступность здания")
+    assert extra.get_by_role("radio").count() == 5
+    fill_all(w)
+    extra.get_by_role("radio", name="2").check()
+    w.get_by_role("button", name="Отправить оценку").click()
+    w.get_by_role("status").filter(has_text="Спасибо").wait_for()
+    rating = ratings_for(live_db, world.school.id)[-1]
+    assert rating.service_id == service.id
+    assert [(e.criterion.code, e.value) for e in RatingExtra.select().where(RatingExtra.rating == rating.id)] == [
+        ("accessibility", 2)]
