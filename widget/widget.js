@@ -131,7 +131,8 @@
 
   var CSS = ':host{all:initial!important;display:block!important;contain:content}' +
     '.w{box-sizing:border-box;max-width:46em;margin:0;padding:16px;border:1px solid #c4c9d0;border-radius:8px;' +
-    'background:#fff;color:#1a1a1a;font:16px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;text-align:left;container-type:inline-size}' +
+    'background:#fff;color:#1a1a1a;text-align:left;container-type:inline-size}' +
+    '.w,.f{font:16px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}' +
     '.w *{box-sizing:border-box}input,textarea,button{font:inherit}' +
     'h2{margin:0 0 4px;font-size:1.2em;font-weight:700;line-height:1.3}.o{margin:0 0 12px;color:#4a4f57}' +
     'fieldset{margin:0 0 14px;padding:0;border:0;min-width:0}legend{padding:0;margin:0 0 6px;font-weight:700}' +
@@ -148,7 +149,7 @@
     'button{display:inline-block;min-height:44px;padding:10px 18px;border:0;border-radius:6px;background:#0b57d0;color:#fff;font-weight:700;cursor:pointer}' +
     'button[disabled]{background:#5f6b7a}.x{background:#fff;color:#0b57d0;border:1px solid #0b57d0}' +
     '[role=status]:not(:empty){margin:12px 0 0;padding:8px 10px;border-radius:6px;background:#f3f5f8}.e[role=status]{background:#fdecea;color:#8c1d18}' +
-    '.f{position:fixed;right:16px;bottom:16px;z-index:2147483647;box-shadow:0 2px 8px rgba(0,0,0,.3)}' +
+    '.f{font-weight:700;position:fixed;right:16px;bottom:16px;z-index:2147483647;box-shadow:0 2px 8px rgba(0,0,0,.3)}' +
     'dialog{padding:0;border:0;background:transparent;width:46em;max-width:calc(100vw - 16px);max-height:calc(100vh - 16px)}dialog::backdrop{background:rgba(0,0,0,.5)}' +
     'label.cl{display:block;border:0;padding:0;margin:0 0 4px;font-weight:700;background:none}.top{display:flex;justify-content:flex-end;margin-bottom:4px}[hidden]{display:none!important}';
 

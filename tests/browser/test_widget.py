@@ -395,3 +395,18 @@ def test_extra_criteria_and_service_reach_the_rating(page, host_site, live_serve
     assert rating.service_id == service.id
     assert [(e.criterion.code, e.value) for e in RatingExtra.select().where(RatingExtra.rating == rating.id)] == [
         ("accessibility", 2)]
+
+
+def test_button_mode_screenshot_for_the_docs(browser, host_site, live_server, world):
+    context = browser.new_context(locale="ru-RU", viewport={"width": 1024, "height": 700})
+    try:
+        page = context.new_page()
+        page.goto(embed_page(host_site, live_server, world.clinic.id, attrs='data-mode="button"'))
+        w = widget(page)
+        w.get_by_role("button", name="Оценить услугу").click()
+        ready(page)
+        page.screenshot(path=str(DOCS / "widget-button-dialog.png"))
+        box = w.get_by_role("dialog").bounding_box()
+        assert box["width"] > 600 and box["x"] >= 0 and box["x"] + box["width"] <= 1024
+    finally:
+        context.close()
