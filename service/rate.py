@@ -73,7 +73,15 @@ def _render(obj, values, errors, status=200):
 @bp.get("/r/<int:object_id>")
 def rate_form(object_id):
     obj = catalog.published_object(object_id)
-    values = {"src": request.args.get("src", ""), "object": obj.id, "client_token": str(uuid.uuid4()),
+    # The language links drop the query string, so the channel a QR code or
+    # banner brought the visitor by is remembered for this object.
+    src = request.args.get("src")
+    if src is None:
+        remembered = session.get("rate_src") or [None, ""]
+        src = remembered[1] if remembered[0] == obj.id else ""
+    else:
+        session["rate_src"] = [obj.id, src[:16]]
+    values = {"src": src, "object": obj.id, "client_token": str(uuid.uuid4()),
               "scores": {}, "extra": {}, "reasons": [], "comment": "", "service": None}
     return _render(obj, values, {})
 

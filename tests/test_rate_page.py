@@ -83,6 +83,13 @@ def test_submission_is_stored_with_the_channel_from_src(client, world, src, chan
     assert "Спасибо! Ваша оценка принята." in thanks.get_data(as_text=True)
 
 
+def test_the_channel_survives_a_change_of_language(client, world):
+    open_form(client, world.school.id, "?src=qr")
+    html = open_form(client, world.school.id, "?lang=en")
+    assert 'name="src" value="qr"' in html
+    assert 'name="src" value=""' in open_form(client, world.zags.id, "?lang=en")
+
+
 def test_a_double_submission_counts_once(client, world):
     html = open_form(client, world.school.id)
     data = form_data(html)
