@@ -13,7 +13,7 @@ import uuid
 from zoneinfo import ZoneInfo
 
 from service import ranking
-from service.db import database
+from service.db import bulk_insert, database
 from service.models import (
     ObjectService, ObjectSphere, RatableObject, Rating, Region, Registry, RegistryEntry, Service, Sphere,
     BASE_CRITERIA, utcnow,
@@ -201,13 +201,15 @@ def generate(orgs=300, ratings=10_000, seed=1, now=None, timezone="Europe/Minsk"
             for _ in range(rng.randint(1, 3)):
                 name = rng.choice(patterns).format(street=rng.choice(STREETS))
                 sub_rows.append(dict(id=next_id, kind=RatableObject.SUBDIVISION, organization=org["id"], name=name,
-                                     search_name=name.casefold(), published=True, created=org["created"]))
+                                     search_name=name.casefold(), published=True, created=org["created"],
+                                     is_evaluation_object=True, is_authorized_body=False))
                 next_id += 1
 
         fields = ("id", "kind", "name", "search_name", "unp", "region", "district", "locality", "address", "website",
                   "is_authorized_body", "is_evaluation_object", "published", "created")
         _insert(RatableObject, [tuple(r[f] for f in fields) for r in org_rows], [getattr(RatableObject, f) for f in fields])
-        sub_fields = ("id", "kind", "organization", "name", "search_name", "published", "created")
+        sub_fields = ("id", "kind", "organization", "name", "search_name", "published", "created",
+                      "is_evaluation_object", "is_authorized_body")
         _insert(RatableObject, [tuple(r[f] for f in sub_fields) for r in sub_rows],
                 [getattr(RatableObject, f) for f in sub_fields])
         _insert(ObjectSphere, org_sphere, [ObjectSphere.object, ObjectSphere.sphere])
@@ -239,11 +241,8 @@ def generate(orgs=300, ratings=10_000, seed=1, now=None, timezone="Europe/Minsk"
     return len(org_rows), len(sub_rows), ratings
 
 
-def _insert(model, rows, fields, batch=None):
-    # SQLite allows 32,766 bound values per statement.
-    batch = batch or max(1, 30_000 // max(1, len(fields)))
-    for start in range(0, len(rows), batch):
-        model.insert_many(rows[start:start + batch], fields=fields).execute()
+def _insert(model, rows, fields):
+    bulk_insert(model, fields, rows)
 
 
 def _registry(body_id, members, now):
@@ -301,12 +300,12 @@ def _ratings(rng, orgs, subs, org_services, count, now, tz):
                       answer, answered, _weighted(rng, CHANNELS), created, local.year * 100 + local.month,
                       str(uuid.UUID(int=rng.getrandbits(128), version=4)),
                       f"{rng.getrandbits(128):032x}", f"{rng.getrandbits(96):032x}"))
-        if len(batch) >= 1500:
+        if len(batch) >= 20_000:
             _flush(batch, fields)
     _flush(batch, fields)
 
 
 def _flush(batch, fields):
     if batch:
-        Rating.insert_many(batch, fields=fields).execute()
+        bulk_insert(Rating, fields, batch)
         batch.clear()

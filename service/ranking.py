@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 from peewee import EXCLUDED, Value, fn
 
-from service.db import database
+from service.db import bulk_insert, database
 from service.models import (
     BASE_CRITERIA, Meta, ObjectAggregate, ObjectSphere, RatableObject, Rating,
     Registry, RegistryEntry, RollupMember,
@@ -212,7 +212,7 @@ def stored_aggregates():
     return {(object_id, period): _sums(values) for object_id, period, *values in query.iterator()}
 
 
-def rebuild_aggregates(batch=2000):
+def rebuild_aggregates():
     """Replaces the stored aggregates by a recomputation from the raw
     ratings. Returns the keys whose stored sums differed (missing, extra or
     unequal), so that a drift never passes unnoticed."""
@@ -221,11 +221,10 @@ def rebuild_aggregates(batch=2000):
         stored = stored_aggregates()
         differences = sorted(k for k in fresh.keys() | stored.keys() if fresh.get(k) != stored.get(k))
         ObjectAggregate.delete().execute()
-        rows = [dict(object=o, period=p, n=s.n, simplicity=s.simplicity, information=s.information,
-                     timeliness=s.timeliness, politeness=s.politeness, satisfied=s.satisfied)
-                for (o, p), s in fresh.items()]
-        for start in range(0, len(rows), batch):
-            ObjectAggregate.insert_many(rows[start:start + batch]).execute()
+        A = ObjectAggregate
+        bulk_insert(A, [A.object, A.period, A.n, A.simplicity, A.information, A.timeliness, A.politeness, A.satisfied],
+                    ((o, p, s.n, s.simplicity, s.information, s.timeliness, s.politeness, s.satisfied)
+                     for (o, p), s in fresh.items()))
     return differences
 
 
@@ -255,13 +254,11 @@ def rollup_from_structure():
     return {org_id: set().union(*(own.get(o, ()) for o in reachable(org_id))) for org_id in list(own)}
 
 
-def rebuild_rollup(batch=5000):
+def rebuild_rollup():
     with database.atomic():
         RollupMember.delete().execute()
-        rows = [(org, obj) for org, objects in rollup_from_structure().items() for obj in objects]
-        for start in range(0, len(rows), batch):
-            RollupMember.insert_many(rows[start:start + batch],
-                                     fields=[RollupMember.organization, RollupMember.object]).execute()
+        bulk_insert(RollupMember, [RollupMember.organization, RollupMember.object],
+                    ((org, obj) for org, objects in rollup_from_structure().items() for obj in objects))
         Meta.bump(STRUCTURE)
 
 
