@@ -241,6 +241,11 @@ def _home_figures(month):
     return figures
 
 
+def clear_cache():
+    with _home_lock:
+        _home_cache.clear()
+
+
 def _sphere_counts():
     O = RatableObject
     rows = (ObjectSphere.select(ObjectSphere.sphere, fn.COUNT(ObjectSphere.object))
