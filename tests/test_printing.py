@@ -252,6 +252,16 @@ def test_organization_badge_counts_its_subdivisions(client, world):
     assert svg_title(client.get(f"/badge/{world.clinic.id}.svg").data) == ": ".join(qr.badge_text(4.0, 1))
 
 
+def test_badge_shows_the_figures_the_api_gives(client, world):
+    for scores in ((5, 4, 4, 4), (2, 3, 5, 5), (4, 4, 4, 5)):
+        rate(client, world.clinic_kids.id, *scores)
+    rate(client, world.clinic.id, 1, 2, 1, 1)
+    for obj in (world.clinic, world.clinic_kids):
+        figures = client.get(f"/api/v1/objects/{obj.id}").get_json()["figures"]
+        badge = svg_title(client.get(f"/badge/{obj.id}.svg").data)
+        assert badge == ": ".join(qr.badge_text(round(figures["overall"], 1), figures["n"]))
+
+
 @pytest.mark.parametrize("app_config", [{"PUBLIC_RESULTS": False}], indirect=True)
 def test_badge_hides_the_score_when_results_are_hidden(client, world):
     rate(client, world.zags.id, 5, 5, 5, 5)
