@@ -188,8 +188,8 @@ def _answer(inputs, draw, mimetype, cache_control, filename=None):
     else:
         drawn = cache().get_or_draw(etag, draw)
         since = request.if_modified_since
-        # Only a date from this process's own drawing can say "unchanged":
-        # the ETag inputs are what changed, and a new body gets a new date.
+        # The date is when this process drew these inputs; changed inputs
+        # are another entry, drawn later, so an older date never matches.
         if since is not None and drawn.modified <= since:
             headers["Last-Modified"] = http_date(drawn.modified)
             return Response(status=304, headers=headers)
