@@ -330,15 +330,29 @@ def latest_comments(obj, limit=COMMENTS_SHOWN):
     return list(query)
 
 
-def trend(obj, today):
-    """[(month key, mean overall or None, n)] for the last 24 months, oldest first."""
-    keys = [_month_key(*_shift_month(today.year, today.month, -i)) for i in range(TREND_MONTHS - 1, -1, -1)]
-    found = _sums_by_object([obj], keys)
-    points = []
-    for key in keys:
-        s = found[(obj.id, key)]
-        points.append((key, s.overall_sum / s.n if s.n else None, s.n))
-    return points
+def period_sums(obj, period_keys):
+    """{period key: Sums} of one object, rolled up for an organization, in
+    one grouped query. The roll-up goes in as a subquery so that SQLite
+    looks the aggregates up by (period, object) rather than scanning a
+    whole period and joining; for a body of thousands of members this is
+    the difference between 50 and 500 ms."""
+    A = ObjectAggregate
+    if obj.is_organization:
+        owned = A.object.in_(RollupMember.select(RollupMember.object).where(RollupMember.organization == obj.id))
+    else:
+        owned = A.object == obj.id
+    query = A.select(A.period, *ranking._SUM_COLUMNS).where(owned & A.period.in_(list(period_keys))).group_by(A.period)
+    found = {key: ranking._sums(values) for key, *values in query.tuples()}
+    return {key: found.get(key) or ranking.Sums() for key in period_keys}
+
+
+def trend_months(today):
+    return [_month_key(*_shift_month(today.year, today.month, -i)) for i in range(TREND_MONTHS - 1, -1, -1)]
+
+
+def trend(sums_by_period, months):
+    """[(month key, mean overall or None, n)] oldest first."""
+    return [(key, s.overall_sum / s.n if s.n else None, s.n) for key, s in ((k, sums_by_period[k]) for k in months)]
 
 
 def _ranks(obj, periods, sphere, region):
@@ -374,11 +388,13 @@ def object_page(object_id):
     figures = ranks = chart = points = None
     if public:
         everything = ranking.Period("all")
-        figures = ranking.figures(_sums_by_object([obj])[(obj.id, "all")], everything)
-        if obj.is_organization:
+        months = trend_months(today)
+        sums = period_sums(obj, months + ["all"])
+        figures = ranking.figures(sums["all"], everything)
+        if obj.is_organization and obj.is_evaluation_object:
             month = last_complete_month(today)
             ranks = _ranks(obj, [everything, month], spheres[0] if spheres else None, region)
-        points = trend(obj, today)
+        points = trend(sums, months)
         labels = [f"{key[5:]}.{key[2:4]}" for key, _, _ in points]
         rated = [(label, mean, n) for label, (_, mean, n) in zip(labels, points)]
         chart = Markup(charts.trend_svg(
@@ -461,7 +477,7 @@ def rankings_csv():
     if not _public_results():
         return _results_hidden()
     period, sphere_code, region_code, table = _ranking_request()
-    names = catalog.names([e.id for e in table.entries])
+    names = _all_names(table.entries)
     out = io.StringIO()
     # The BOM makes spreadsheets read the file as UTF-8 (Cyrillic names).
     out.write("\ufeff")
@@ -476,6 +492,15 @@ def rankings_csv():
     filename = "-".join(["ocenka-ranking", period.key, *(c for c in (sphere_code, region_code) if c)]) + ".csv"
     return Response(out.getvalue(), content_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{_ascii_filename(filename)}"'})
+
+
+def _all_names(entries):
+    if len(entries) <= 500:
+        return catalog.names([e.id for e in entries])
+    # Past a few hundred, one plain read of every organization's name is far
+    # cheaper than building and planning an IN list of thousands of ids.
+    O = RatableObject
+    return dict(O.select(O.id, O.name).where(O.kind == O.ORGANIZATION).tuples())
 
 
 def _ascii_filename(name):
