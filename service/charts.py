@@ -19,7 +19,7 @@ def trend_svg(points, *, title, description, id_prefix="trend", mean_label="", c
     without ratings breaks the line rather than being drawn as a zero.
     Returns the ``<svg>`` element as a string; every text is escaped.
     """
-    left, right, top = 34, 10, 12
+    left, right, top = 34, 10, 26
     bars_height, gap, axis = 44, 14, 22
     plot_bottom = height - axis - bars_height - gap
     bars_top = plot_bottom + gap
@@ -47,7 +47,7 @@ def trend_svg(points, *, title, description, id_prefix="trend", mean_label="", c
         out.append(f'<line class="grid" x1="{left}" x2="{width - right}" y1="{gy:.1f}" y2="{gy:.1f}"/>')
         out.append(f'<text class="axis" x="{left - 8}" y="{gy + 4:.1f}" text-anchor="end">{level}</text>')
     if mean_label:
-        out.append(f'<text class="axis legend" x="{left}" y="{top - 2}">{escape(mean_label)}</text>')
+        out.append(f'<text class="axis legend" x="{left}" y="{top - 12}">{escape(mean_label)}</text>')
     if count_label:
         out.append(f'<text class="axis legend" x="{left}" y="{bars_top - 3}">{escape(count_label)}</text>')
     out.append(f'<line class="base" x1="{left}" x2="{width - right}" y1="{bars_bottom}" y2="{bars_bottom}"/>')

@@ -61,6 +61,18 @@ def page_url(endpoint, **params):
     return url_for(endpoint, lang=current_language(), **params)
 
 
+@bp.app_template_global()
+def fmt_num(value, digits=0):
+    """A number as the page's language writes it: a decimal comma and a
+    narrow space between thousands, except in English."""
+    if value is None:
+        return "—"
+    text = f"{value:,.{digits}f}"
+    if current_language() == "en":
+        return text
+    return text.replace(",", "\u202f").replace(".", ",")
+
+
 @bp.after_app_request
 def _remember_language(response):
     # A language picked with ?lang= sticks for the next visit, on the
@@ -542,6 +554,7 @@ _STRINGS = {
         "objects.found": "Найдено: {n}", "objects.none": "Ничего не найдено. Измените запрос или фильтры.",
         "objects.subdivision_of": "подразделение организации «{name}»",
         "objects.ratings": "оценок: {n}",
+        "objects.figures": "средняя оценка {overall} · удовлетворены {satisfaction} % · оценок: {n}",
         "pager.label": "Страницы", "pager.prev": "Назад", "pager.next": "Вперёд",
         "pager.page": "Страница {page} из {pages}",
         "object.rate": "Оценить", "object.location": "Адрес", "object.unp": "УНП",
@@ -601,6 +614,7 @@ _STRINGS = {
         "objects.found": "Знойдзена: {n}", "objects.none": "Нічога не знойдзена. Змяніце запыт або фільтры.",
         "objects.subdivision_of": "падраздзяленне арганізацыі «{name}»",
         "objects.ratings": "ацэнак: {n}",
+        "objects.figures": "сярэдняя ацэнка {overall} · задаволены {satisfaction} % · ацэнак: {n}",
         "pager.label": "Старонкі", "pager.prev": "Назад", "pager.next": "Далей",
         "pager.page": "Старонка {page} з {pages}",
         "object.rate": "Ацаніць", "object.location": "Адрас", "object.unp": "УНП",
@@ -660,6 +674,7 @@ _STRINGS = {
         "objects.found": "Found: {n}", "objects.none": "Nothing found. Change the query or the filters.",
         "objects.subdivision_of": "a subdivision of {name}",
         "objects.ratings": "ratings: {n}",
+        "objects.figures": "mean score {overall} · satisfied {satisfaction} % · ratings: {n}",
         "pager.label": "Pages", "pager.prev": "Previous", "pager.next": "Next",
         "pager.page": "Page {page} of {pages}",
         "object.rate": "Rate", "object.location": "Address", "object.unp": "Registration number",
@@ -719,6 +734,7 @@ _STRINGS = {
         "objects.found": "Табылды: {n}", "objects.none": "Бернәрсә дә табылмады. Сорауны яки фильтрларны үзгәртегез.",
         "objects.subdivision_of": "«{name}» оешмасының бүлекчәсе",
         "objects.ratings": "бәяләр: {n}",
+        "objects.figures": "уртача бәя {overall} · канәгать {satisfaction} % · бәяләр: {n}",
         "pager.label": "Битләр", "pager.prev": "Артка", "pager.next": "Алга",
         "pager.page": "{pages} биттән {page} нче бит",
         "object.rate": "Бәяләү", "object.location": "Адрес", "object.unp": "Теркәү номеры (УНП)",

@@ -72,7 +72,7 @@ def test_home_shows_totals_search_and_spheres(client, world):
     # Four published organizations (the unpublished one is not counted).
     assert "4 организаций" in text
     assert "4 оценок" in text
-    assert "75.0 % индекс удовлетворённости" in text
+    assert "75,0 % индекс удовлетворённости" in text
     body = response.get_data(as_text=True)
     assert 'action="/objects"' in body and 'name="q"' in body
     assert 'href="/objects?lang=ru&amp;sphere=education"' in body
@@ -95,6 +95,15 @@ def test_home_lists_last_months_best_and_most_improved(client, world, last_month
     assert "Средняя школа" not in improved.split("</ol>")[0]
     month_name = pages.period_label(last_month, "en")
     assert f"Best organizations: {month_name}" in body
+
+
+def test_numbers_are_written_as_each_language_writes_them(client, world):
+    for _ in range(3):
+        rate(client, world.school.id, 5, 5, 5, 4)
+    rate(client, world.school.id, 3, 3, 3, 3)
+    assert "75,0 % Индекс удовлетворённости" in text_of(client.get(f"/objects/{world.school.id}?lang=ru"))
+    assert "75.0 % Satisfaction index" in text_of(client.get(f"/objects/{world.school.id}?lang=en"))
+    assert "75,0 % Канәгатьлек индексы" in text_of(client.get(f"/objects/{world.school.id}?lang=tt"))
 
 
 def test_home_cache_follows_new_ratings(client, world):
@@ -161,8 +170,8 @@ def test_catalogue_shows_figures_per_object(client, world):
     rate(client, world.clinic.id, 3, 3, 3, 3)
     text = text_of(client.get("/objects?sphere=health&lang=en"))
     # The clinic's figures include its subdivision's rating: mean 4, one of two satisfied.
-    assert "4.00 · 50.0 % · ratings: 2" in text
-    assert "5.00 · 100.0 % · ratings: 1" in text
+    assert "mean score 4.00 · satisfied 50.0 % · ratings: 2" in text
+    assert "mean score 5.00 · satisfied 100.0 % · ratings: 1" in text
 
 
 # -- object page ---------------------------------------------------------------
@@ -179,11 +188,11 @@ def test_object_page_shows_the_organization(client, world):
     assert "Здравоохранение" in text
     assert "Женская консультация" in text and "Детское отделение" in text
     # Criterion means over both ratings: simplicity 5, information 4.5, timeliness 4, politeness 4.
-    assert re.search(r"Простота и понятность получения услуги\s+5\.00", text)
-    assert re.search(r"Доступность информации о порядке получения услуги\s+4\.50", text)
-    assert re.search(r"Соблюдение установленного срока\s+4\.00", text)
-    assert "4.38 Средняя оценка" in text  # (4 + 4.75) / 2
-    assert "100.0 % Индекс удовлетворённости" in text
+    assert re.search(r"Простота и понятность получения услуги\s+5,00", text)
+    assert re.search(r"Доступность информации о порядке получения услуги\s+4,50", text)
+    assert re.search(r"Соблюдение установленного срока\s+4,00", text)
+    assert "4,38 Средняя оценка" in text  # (4 + 4.75) / 2
+    assert "100,0 % Индекс удовлетворённости" in text
     assert "2 Оценок" in text
     body = response.get_data(as_text=True)
     assert f'href="/r/{world.clinic.id}?lang=ru"' in body
@@ -198,6 +207,16 @@ def test_object_page_ranks_in_sphere_and_region(client, world):
     assert "Among all organizations 2 of 3" in text
     assert "In Registration and documents 1 of 1" in text
     assert "In the region: Brest Region 2 of 2" in text
+
+
+def test_a_body_that_is_not_an_evaluation_object_has_figures_but_no_rank(client, world):
+    registry = structure.create_registry(world.body, [world.zags])
+    for state in ("approved", "submitted", "accepted"):
+        structure.move_registry(registry, state)
+    rate(client, world.zags.id, 4, 4, 4, 4)
+    text = text_of(client.get(f"/objects/{world.body.id}?lang=en"))
+    assert "4.00 Mean score" in text and "1 Ratings" in text
+    assert "Place in the ranking" not in text
 
 
 def test_object_page_draws_the_monthly_trend(client, world, last_month):
