@@ -17,10 +17,11 @@ from markupsafe import Markup
 from peewee import fn
 
 from service import catalog, charts, i18n, ranking
+from service.db import database
 from service.errors import ApiError
 from service.i18n import current_language, translate as t
 from service.models import (
-    BASE_CRITERIA, LANGUAGES, ObjectAggregate, ObjectSphere, RatableObject, Rating, Region, RollupMember, Sphere,
+    BASE_CRITERIA, LANGUAGES, Meta, ObjectAggregate, ObjectSphere, RatableObject, Rating, Region, RollupMember, Sphere,
 )
 from service.questionnaire import CRITERIA
 
@@ -225,11 +226,17 @@ _home_cache = {}
 _home_lock = threading.Lock()
 
 
+def _data_stamp():
+    """Changes whenever a rating arrives (ratings are never deleted, so the
+    newest id is exact) or the structure changes (publication included)."""
+    newest = Rating.select(fn.MAX(Rating.id)).scalar() or 0
+    return id(database.obj), newest, Meta.get_value(ranking.STRUCTURE)
+
+
 def _home_figures(month):
     """Totals and the last month's leaders, recomputed only when the data
     version the rankings key on changes (a rating or a structure change)."""
-    version = ranking._data_version()
-    key = (version, month.key)
+    key = (_data_stamp(), month.key)
     with _home_lock:
         cached = _home_cache.get("figures")
     if cached and cached[0] == key:
