@@ -31,7 +31,7 @@ def create_app(test_config=None):
     # Public reads and rating submission are meant to be called from any
     # site that embeds the widget; nothing else is.
     CORS(app, resources={r"/api/v1/*": {"origins": "*"}}, supports_credentials=False, send_wildcard=True,
-         allow_headers=["Content-Type"], max_age=86400)
+         allow_headers=["Content-Type"], expose_headers=["Retry-After"], max_age=86400)
 
     from service import api, cli
     app.register_blueprint(api.bp)

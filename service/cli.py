@@ -65,13 +65,16 @@ def create_user_command(email, role, name, unp, password):
 def rebuild_aggregates_command():
     """Recompute every aggregate from the raw ratings and report differences."""
     with database.connection_context():
-        ranking.rebuild_rollup()
+        ranking.rebuild_rollup_members()
         differences = ranking.rebuild_aggregates()
     ranking.clear_cache()
     if differences:
         click.echo(f"{len(differences)} aggregate(s) differed from the ratings and were rebuilt:")
-        for object_id, period in differences[:50]:
-            click.echo(f"  object {object_id}, period {period}")
+        for key in differences[:50]:
+            if key[0] == "organization":
+                click.echo(f"  organization {key[1]} (rolled up), period {key[2]}")
+            else:
+                click.echo(f"  object {key[0]}, period {key[1]}")
         if len(differences) > 50:
             click.echo(f"  … and {len(differences) - 50} more")
     else:

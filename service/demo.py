@@ -235,7 +235,7 @@ def generate(orgs=300, ratings=10_000, seed=1, now=None, timezone="Europe/Minsk"
 
         _ratings(rng, rated_orgs, sub_rows, org_services, ratings, now, ZoneInfo(timezone))
         echo(f"ratings: {ratings}")
-    ranking.rebuild_rollup()
+    ranking.rebuild_rollup_members()
     ranking.rebuild_aggregates()
     ranking.clear_cache()
     return len(org_rows), len(sub_rows), ratings

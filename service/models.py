@@ -235,6 +235,28 @@ class ObjectAggregate(BaseModel):
         indexes = ((("period", "object"), False),)
 
 
+class RollupAggregate(BaseModel):
+    """The same sums as ``ObjectAggregate``, for an organization's rolled-up
+    figures (itself, its subdivisions and, for a body, its registries), so
+    that a ranking reads one row per organization and an organization's
+    figures one row. Updated with each rating; rebuilt from
+    ``ObjectAggregate`` whenever roll-up membership changes."""
+    organization = ForeignKeyField(RatableObject, backref="rollup_aggregates", on_delete="CASCADE")
+    period = CharField(max_length=8)
+    n = IntegerField(default=0)
+    simplicity = IntegerField(default=0)
+    information = IntegerField(default=0)
+    timeliness = IntegerField(default=0)
+    politeness = IntegerField(default=0)
+    satisfied = IntegerField(default=0)
+
+    class Meta:
+        primary_key = CompositeKey("organization", "period")
+        # Covering: a ranking reads a whole period from the index alone.
+        indexes = ((("period", "organization", "n", "simplicity", "information", "timeliness", "politeness",
+                     "satisfied"), False),)
+
+
 class RollupMember(BaseModel):
     """``object`` counts toward ``organization``'s figures: the organization
     itself, its subdivisions and, for an authorized body, everything in its
@@ -312,6 +334,6 @@ class Notification(BaseModel):
 # Tables of the first schema version, in dependency order.
 RAW_TABLES = [Meta, Sphere, Region, RatableObject, ObjectSphere, Service, ObjectService,
               ExtraCriterion, Rating, RatingExtra, Registry, RegistryEntry, User, Notification]
-# Tables derived from the raw ones, added in version 2 and rebuildable.
-DERIVED_TABLES = [ObjectAggregate, RollupMember]
+# Tables derived from the raw ones, added in versions 2 and 3 and rebuildable.
+DERIVED_TABLES = [ObjectAggregate, RollupMember, RollupAggregate]
 ALL_TABLES = RAW_TABLES + DERIVED_TABLES

@@ -31,18 +31,19 @@ import re
 import threading
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from peewee import EXCLUDED, Value, fn
 
 from service.db import bulk_insert, database
 from service.models import (
     BASE_CRITERIA, Meta, ObjectAggregate, ObjectSphere, RatableObject, Rating,
-    Registry, RegistryEntry, RollupMember,
+    Registry, RegistryEntry, RollupAggregate, RollupMember,
 )
 
 PRIOR_WEIGHT = 10
 SATISFIED_TOTAL = 16  # four scores adding up to 16 have a mean of 4
-STRUCTURE = "structure_version"
+STRUCTURE = "structure_version"  # bumped by anything but a new rating that may change figures
 
 _PERIOD = re.compile(r"^(?P<year>\d{4})(?:-(?:(?P<month>0[1-9]|1[0-2])|Q(?P<quarter>[1-4])|H(?P<half>[12])))?$")
 
@@ -70,6 +71,19 @@ class Period:
         if len(self.key) == 4:
             return "year"
         return {"Q": "quarter", "H": "half"}.get(self.key[5], "month")
+
+    @property
+    def last_month(self):
+        """The period's last month as yyyymm; None for all time."""
+        kind = self.kind
+        if kind == "all":
+            return None
+        year = int(self.key[:4])
+        if kind == "month":
+            return year * 100 + int(self.key[5:])
+        if kind == "year":
+            return year * 100 + 12
+        return year * 100 + int(self.key[6]) * {"Q": 3, "H": 6}[self.key[5]]
 
     def previous(self):
         """The previous period of the same length; None for all time."""
@@ -122,10 +136,15 @@ class Sums:
         return self
 
 
-def ranking_score(sums, group_mean, prior_weight=PRIOR_WEIGHT):
+def bayesian_mean(overall_sum, n, group_mean):
+    """``(C·m + Σ overall) / (C + n)``."""
+    return (PRIOR_WEIGHT * (group_mean or 0.0) + overall_sum) / (PRIOR_WEIGHT + n)
+
+
+def ranking_score(sums, group_mean):
     if sums.n == 0 and group_mean is None:
         return None
-    return (prior_weight * (group_mean or 0.0) + sums.overall_sum) / (prior_weight + sums.n)
+    return bayesian_mean(sums.overall_sum, sums.n, group_mean)
 
 
 def figures(sums, period, group_mean=None, rank=None, rank_change=None):
@@ -151,14 +170,16 @@ def _sums(row):
 
 
 def object_sums(obj, period):
-    """Σ of ``obj``'s ratings (rolled up, for an organization) in ``period``."""
-    query = ObjectAggregate.select(*_SUM_COLUMNS).where(ObjectAggregate.period == period.key)
+    """Σ of ``obj``'s ratings (rolled up, for an organization) in ``period``:
+    one row."""
     if obj.kind == RatableObject.ORGANIZATION:
-        query = query.join(RollupMember, on=(RollupMember.object == ObjectAggregate.object)).where(
-            RollupMember.organization == obj.id)
+        A = RollupAggregate
+        where = (A.organization == obj.id) & (A.period == period.key)
     else:
-        query = query.where(ObjectAggregate.object == obj.id)
-    return _sums(query.tuples().get())
+        A = ObjectAggregate
+        where = (A.object == obj.id) & (A.period == period.key)
+    row = A.select(A.n, A.simplicity, A.information, A.timeliness, A.politeness, A.satisfied).where(where).tuples().first()
+    return _sums(row) if row else Sums()
 
 
 def object_figures(obj, period):
@@ -173,21 +194,32 @@ def object_figures(obj, period):
 
 # -- writing ------------------------------------------------------------------
 
-def add_to_aggregates(object_id, month, scores):
-    """Counts one rating in its object's five periods; call inside the
-    rating's own transaction."""
+def _upsert(model, key_field, keys, month, scores):
     satisfied = 1 if is_satisfied(scores) else 0
-    rows = [dict(object=object_id, period=key, n=1, satisfied=satisfied, **scores) for key in periods_of_month(month)]
-    A = ObjectAggregate
-    (A.insert_many(rows)
-       .on_conflict(conflict_target=[A.object, A.period],
-                    update={A.n: A.n + EXCLUDED.n,
-                            A.simplicity: A.simplicity + EXCLUDED.simplicity,
-                            A.information: A.information + EXCLUDED.information,
-                            A.timeliness: A.timeliness + EXCLUDED.timeliness,
-                            A.politeness: A.politeness + EXCLUDED.politeness,
-                            A.satisfied: A.satisfied + EXCLUDED.satisfied})
+    rows = [{key_field.name: key, "period": period, "n": 1, "satisfied": satisfied, **scores}
+            for key in keys for period in periods_of_month(month)]
+    if not rows:
+        return
+    M = model
+    (M.insert_many(rows)
+       .on_conflict(conflict_target=[key_field, M.period],
+                    update={M.n: M.n + EXCLUDED.n,
+                            M.simplicity: M.simplicity + EXCLUDED.simplicity,
+                            M.information: M.information + EXCLUDED.information,
+                            M.timeliness: M.timeliness + EXCLUDED.timeliness,
+                            M.politeness: M.politeness + EXCLUDED.politeness,
+                            M.satisfied: M.satisfied + EXCLUDED.satisfied})
        .execute())
+
+
+def add_to_aggregates(object_id, month, scores):
+    """Counts one rating in its object's five periods and in those of every
+    organization it rolls up into; call inside the rating's own
+    transaction."""
+    _upsert(ObjectAggregate, ObjectAggregate.object, [object_id], month, scores)
+    owners = [o for (o,) in RollupMember.select(RollupMember.organization)
+              .where(RollupMember.object == object_id).tuples()]
+    _upsert(RollupAggregate, RollupAggregate.organization, owners, month, scores)
 
 
 def aggregates_from_ratings():
@@ -206,25 +238,75 @@ def aggregates_from_ratings():
     return result
 
 
+_SUM_FIELDS = ("n", *BASE_CRITERIA, "satisfied")
+
+
+def _stored(model, key_field):
+    columns = [key_field, model.period] + [getattr(model, name) for name in _SUM_FIELDS]
+    return {(key, period): _sums(values) for key, period, *values in model.select(*columns).tuples().iterator()}
+
+
 def stored_aggregates():
+    return _stored(ObjectAggregate, ObjectAggregate.object)
+
+
+def stored_rollup_aggregates():
+    return _stored(RollupAggregate, RollupAggregate.organization)
+
+
+def rollup_aggregates_from_objects():
+    """{(organization_id, period): Sums} summed from the object aggregates
+    over roll-up membership."""
     A = ObjectAggregate
-    query = A.select(A.object, A.period, A.n, A.simplicity, A.information, A.timeliness, A.politeness, A.satisfied).tuples()
-    return {(object_id, period): _sums(values) for object_id, period, *values in query.iterator()}
+    query = (A.select(RollupMember.organization, A.period, *_SUM_COLUMNS)
+              .join(RollupMember, on=(RollupMember.object == A.object))
+              .group_by(RollupMember.organization, A.period).tuples())
+    return {(org, period): _sums(values) for org, period, *values in query.iterator()}
+
+
+def _differences(fresh, stored):
+    return sorted(k for k in fresh.keys() | stored.keys() if fresh.get(k) != stored.get(k))
+
+
+def rebuild_object_aggregates():
+    """Replaces the object aggregates by a recomputation from the raw
+    ratings; returns the keys whose stored sums differed."""
+    with database.atomic():
+        fresh = aggregates_from_ratings()
+        differences = _differences(fresh, stored_aggregates())
+        ObjectAggregate.delete().execute()
+        A = ObjectAggregate
+        bulk_insert(A, [A.object, A.period] + [getattr(A, name) for name in _SUM_FIELDS],
+                    ((o, p, *(getattr(s, name) for name in _SUM_FIELDS)) for (o, p), s in fresh.items()))
+        Meta.bump(STRUCTURE)
+    return differences
+
+
+def rebuild_rollup_aggregates():
+    """Replaces the organizations' rolled-up aggregates by sums of the
+    object aggregates; returns the keys whose stored sums differed."""
+    with database.atomic():
+        stored = stored_rollup_aggregates()
+        RollupAggregate.delete().execute()
+        A, R = ObjectAggregate, RollupAggregate
+        summed = (A.select(RollupMember.organization, A.period, *_SUM_COLUMNS)
+                   .join(RollupMember, on=(RollupMember.object == A.object))
+                   .group_by(RollupMember.organization, A.period))
+        R.insert_from(summed, fields=[R.organization, R.period] + [getattr(R, name) for name in _SUM_FIELDS]).execute()
+        differences = _differences(stored_rollup_aggregates(), stored)
+        Meta.bump(STRUCTURE)
+    return differences
 
 
 def rebuild_aggregates():
-    """Replaces the stored aggregates by a recomputation from the raw
-    ratings. Returns the keys whose stored sums differed (missing, extra or
-    unequal), so that a drift never passes unnoticed."""
+    """Recomputes every aggregate from the raw ratings. Returns the keys
+    whose stored sums differed (missing, extra or unequal), object
+    aggregates as ``(object_id, period)`` and rolled-up ones as
+    ``("organization", organization_id, period)``, so that a drift never
+    passes unnoticed."""
     with database.atomic():
-        fresh = aggregates_from_ratings()
-        stored = stored_aggregates()
-        differences = sorted(k for k in fresh.keys() | stored.keys() if fresh.get(k) != stored.get(k))
-        ObjectAggregate.delete().execute()
-        A = ObjectAggregate
-        bulk_insert(A, [A.object, A.period, A.n, A.simplicity, A.information, A.timeliness, A.politeness, A.satisfied],
-                    ((o, p, s.n, s.simplicity, s.information, s.timeliness, s.politeness, s.satisfied)
-                     for (o, p), s in fresh.items()))
+        differences = rebuild_object_aggregates()
+        differences += [("organization", org, period) for org, period in rebuild_rollup_aggregates()]
     return differences
 
 
@@ -254,12 +336,20 @@ def rollup_from_structure():
     return {org_id: set().union(*(own.get(o, ()) for o in reachable(org_id))) for org_id in list(own)}
 
 
-def rebuild_rollup():
+def rebuild_rollup_members():
     with database.atomic():
         RollupMember.delete().execute()
         bulk_insert(RollupMember, [RollupMember.organization, RollupMember.object],
                     ((org, obj) for org, objects in rollup_from_structure().items() for obj in objects))
         Meta.bump(STRUCTURE)
+
+
+def rebuild_rollup():
+    """After a change of who counts toward whom (a registry accepted or
+    withdrawn): membership, then the rolled-up sums."""
+    with database.atomic():
+        rebuild_rollup_members()
+        rebuild_rollup_aggregates()
 
 
 def add_to_rollup(obj):
@@ -278,13 +368,23 @@ def add_to_rollup(obj):
 
 # -- ranking ------------------------------------------------------------------
 
-@dataclass
-class RankEntry:
+class RankEntry(NamedTuple):
+    """One ranked organization. A tuple, not a dataclass: a ranking makes
+    thirteen thousand of them and is rebuilt after every rating."""
     id: int
     rank: int
     rank_change: int | None
     score: float
-    sums: Sums
+    n: int
+    simplicity: int
+    information: int
+    timeliness: int
+    politeness: int
+    satisfied: int
+
+    @property
+    def sums(self):
+        return Sums(*self[4:])
 
 
 @dataclass
@@ -300,39 +400,51 @@ _cache_lock = threading.Lock()
 _CACHE_SIZE = 256
 
 
-def _data_version():
-    """Changes whenever a rating arrives or the structure changes: ratings
-    are never deleted, so the newest id is a cheap, exact stamp."""
-    newest = Rating.select(fn.MAX(Rating.id)).scalar() or 0
-    return id(database.obj), newest, Meta.get_value(STRUCTURE)
+def _data_version(period=None):
+    """A stamp that changes whenever the ranking of ``period`` may change:
+    when the structure changes, and when a rating arrives, unless the
+    period ended before the newest rating's month. Ratings are never
+    deleted and always arrive in the current month, so a closed period
+    stays cached while new ratings come in."""
+    newest = Rating.select(Rating.id, Rating.month).order_by(Rating.id.desc()).limit(1).tuples().first()
+    newest_id, newest_month = newest or (0, 0)
+    last_month = period.last_month if period is not None else None
+    if last_month is not None and last_month < newest_month:
+        newest_id = "closed"
+    return id(database.obj), newest_id, Meta.get_value(STRUCTURE)
 
 
 def _ranked_sums(period, sphere_id=None, region_id=None):
+    """[(organization id, n, Σ simplicity, Σ information, Σ timeliness,
+    Σ politeness, satisfied)] of the ranked organizations of a group."""
     Org = RatableObject.alias("org")
-    A = ObjectAggregate
-    query = (A.select(RollupMember.organization, *_SUM_COLUMNS)
-              .join(RollupMember, on=(RollupMember.object == A.object))
-              .join(Org, on=(Org.id == RollupMember.organization))
-              .where((A.period == period.key) & (Org.kind == RatableObject.ORGANIZATION) & (Org.published == True)
-                     & (Org.is_evaluation_object == True))
-              .group_by(RollupMember.organization))
+    A = RollupAggregate
+    query = (A.select(A.organization, A.n, A.simplicity, A.information, A.timeliness, A.politeness, A.satisfied)
+              .join(Org, on=(Org.id == A.organization))
+              .where((A.period == period.key) & (A.n > 0) & (Org.published == True)
+                     & (Org.is_evaluation_object == True)))
     if region_id is not None:
         query = query.where(Org.region == region_id)
     if sphere_id is not None:
         query = query.where(Org.id.in_(ObjectSphere.select(ObjectSphere.object).where(ObjectSphere.sphere == sphere_id)))
-    return {org_id: _sums(values) for org_id, *values in query.tuples().iterator()}
+    # Plain integers straight from the driver: converting 13,000 rows
+    # through the model layer costs more than the query.
+    return database.execute_sql(*query.sql()).fetchall()
 
 
 def _build_table(period, sphere_id, region_id, previous_ranks):
-    sums = {k: s for k, s in _ranked_sums(period, sphere_id, region_id).items() if s.n > 0}
-    n_total = sum(s.n for s in sums.values())
-    group_mean = sum(s.overall_sum for s in sums.values()) / n_total if n_total else None
-    scored = sorted(((ranking_score(s, group_mean), s.n, org_id, s) for org_id, s in sums.items()),
-                    key=lambda t: (-t[0], -t[1], t[2]))
+    rows = _ranked_sums(period, sphere_id, region_id)
+    n_total = sum(row[1] for row in rows)
+    total = sum(row[2] + row[3] + row[4] + row[5] for row in rows)
+    group_mean = total / len(BASE_CRITERIA) / n_total if n_total else None
+    scored = [(bayesian_mean((s + i + t + p) / len(BASE_CRITERIA), n, group_mean), n, org_id, s, i, t, p, sat)
+              for org_id, n, s, i, t, p, sat in rows]
+    scored.sort(key=lambda row: (-row[0], -row[1], row[2]))
     entries, by_id = [], {}
-    for position, (score, _, org_id, s) in enumerate(scored, start=1):
-        before = previous_ranks.get(org_id) if previous_ranks is not None else None
-        entry = RankEntry(org_id, position, (before.rank - position) if before else None, score, s)
+    previous_ranks = previous_ranks or {}
+    for position, (score, n, org_id, s, i, t, p, sat) in enumerate(scored, start=1):
+        before = previous_ranks.get(org_id)
+        entry = RankEntry(org_id, position, (before.rank - position) if before else None, score, n, s, i, t, p, sat)
         entries.append(entry)
         by_id[org_id] = entry
     return RankTable(period, group_mean, entries, by_id)
@@ -353,18 +465,17 @@ def _cached(key, version, build):
 
 def rank_table(period, sphere_id=None, region_id=None):
     """The full ranking of a group for a period, with position changes,
-    cached until a rating arrives or the structure changes."""
-    version = _data_version()
+    cached until it may change (see ``_data_version``)."""
     previous = period.previous()
 
     def build():
         previous_ranks = {}
         if previous is not None:
-            previous_ranks = _cached((previous.key, sphere_id, region_id, "ranks"), version,
+            previous_ranks = _cached((previous.key, sphere_id, region_id, "ranks"), _data_version(previous),
                                      lambda: _build_table(previous, sphere_id, region_id, None)).by_id
         return _build_table(period, sphere_id, region_id, previous_ranks)
 
-    return _cached((period.key, sphere_id, region_id, "full"), version, build)
+    return _cached((period.key, sphere_id, region_id, "full"), _data_version(period), build)
 
 
 def clear_cache():
@@ -373,13 +484,14 @@ def clear_cache():
 
 
 def ranking_row(entry, name):
-    n = entry.sums.n
+    sums = entry.sums
+    n = sums.n
     return {
         "id": entry.id, "name": name, "rank": entry.rank, "rank_change": entry.rank_change,
         "score": entry.score, "n": n,
-        "overall": entry.sums.overall_sum / n,
-        "criteria": {c: getattr(entry.sums, c) / n for c in BASE_CRITERIA},
-        "satisfaction": 100.0 * entry.sums.satisfied / n,
+        "overall": sums.overall_sum / n,
+        "criteria": {c: getattr(sums, c) / n for c in BASE_CRITERIA},
+        "satisfaction": 100.0 * sums.satisfied / n,
     }
 
 

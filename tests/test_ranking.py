@@ -5,7 +5,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from service import ranking, ratings, structure
-from service.models import ObjectAggregate, RatableObject, Rating, Registry
+from service.models import ObjectAggregate, RatableObject, Rating, Registry, RollupAggregate
 from service.ranking import Period, Sums, periods_of_month
 from tests import factories
 from tests.factories import rate
@@ -227,6 +227,7 @@ def test_aggregates_always_equal_a_recomputation_from_the_ratings(client, world,
         clock(moment.year, moment.month, moment.day, 12)
         assert rate(client, targets[target].id, *score).status_code == 201
     assert ranking.stored_aggregates() == ranking.aggregates_from_ratings()
+    assert ranking.stored_rollup_aggregates() == ranking.rollup_aggregates_from_objects()
     # And an object's figures equal a count by hand over its raw ratings.
     for obj in (world.clinic, world.school):
         members = [obj.id] + [s.id for s in RatableObject.select().where(RatableObject.organization == obj.id)]
@@ -238,6 +239,7 @@ def test_aggregates_always_equal_a_recomputation_from_the_ratings(client, world,
             assert figures["satisfaction"] == pytest.approx(100 * sum(r.overall >= 4 for r in raw) / len(raw))
     Rating.delete().execute()
     ObjectAggregate.delete().execute()
+    RollupAggregate.delete().execute()
 
 
 def test_rebuild_reports_and_repairs_a_drifted_aggregate(client, world):
@@ -248,3 +250,6 @@ def test_rebuild_reports_and_repairs_a_drifted_aggregate(client, world):
         (ObjectAggregate.object == world.school.id) & (ObjectAggregate.period == "all")).execute()
     assert ranking.rebuild_aggregates() == [(world.school.id, "all")]
     assert ranking.stored_aggregates() == ranking.aggregates_from_ratings()
+    RollupAggregate.update(satisfied=0).where(RollupAggregate.organization == world.school.id).execute()
+    assert ("organization", world.school.id, "all") in ranking.rebuild_aggregates()
+    assert ranking.stored_rollup_aggregates() == ranking.rollup_aggregates_from_objects()
