@@ -7,8 +7,10 @@ with a small world of organizations.
 """
 import contextlib
 import http.server
+import os
 import shutil
 import socket
+import tempfile
 import threading
 from pathlib import Path
 
@@ -21,6 +23,10 @@ from tests import factories
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+# Screenshots for docs/ are rewritten only when asked for
+# (OCENKA_SCREENSHOTS=docs), so that a test run leaves the tree clean.
+SCREENSHOTS = ROOT / "docs" if os.environ.get("OCENKA_SCREENSHOTS") == "docs" else Path(tempfile.gettempdir()) / "ocenka-screenshots"
+SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 

@@ -4,9 +4,9 @@ from pathlib import Path
 import pytest
 
 from service.models import Rating
-from tests.browser.conftest import axe_violations, describe
+from tests.browser.conftest import SCREENSHOTS, axe_violations, describe
 
-DOCS = Path(__file__).resolve().parents[2] / "docs"
+DOCS = SCREENSHOTS
 
 
 @pytest.fixture

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 
 from service.models import Rating
-from tests.browser.conftest import axe_violations, describe
+from tests.browser.conftest import SCREENSHOTS, axe_violations, describe
 
-DOCS = Path(__file__).resolve().parents[2] / "docs"
+DOCS = SCREENSHOTS
 
 
 def embed_page(host_site, live_server, object_id, name=None, attrs="", head="", body_before="", lang="ru"):
