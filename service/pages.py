@@ -417,7 +417,7 @@ def object_page(object_id):
         labels = [f"{key[5:]}.{key[2:4]}" for key, _, _ in points]
         rated = [(label, mean, n) for label, (_, mean, n) in zip(labels, points)]
         chart = Markup(charts.trend_svg(
-            rated, id_prefix="trend",
+            rated, id_prefix="chart",
             title=t("object.trend.title", lang, name=obj.name),
             description=_trend_description(points, lang),
             mean_label=t("object.trend.mean", lang), count_label=t("object.trend.count", lang)))
