@@ -21,7 +21,7 @@ from service.db import database
 from service.errors import ApiError
 from service.i18n import current_language, translate as t
 from service.models import (
-    BASE_CRITERIA, LANGUAGES, Meta, ObjectAggregate, ObjectSphere, RatableObject, Rating, Region, RollupMember, Sphere,
+    BASE_CRITERIA, LANGUAGES, Meta, ObjectAggregate, ObjectSphere, RatableObject, Rating, Region, RollupAggregate, Sphere,
 )
 from service.questionnaire import CRITERIA
 
@@ -176,44 +176,26 @@ def _local(moment):
     return moment.replace(tzinfo=datetime.timezone.utc).astimezone(zone)
 
 
-def _members(objects):
-    """{object id: ids whose ratings count toward it}: an organization's
-    roll-up, a subdivision itself."""
-    members = {o.id: [o.id] for o in objects if not o.is_organization}
+def _aggregate_rows(objects, period_keys):
+    """{(object id, period key): Sums} from the stored sums, an organization's
+    rolled up: at most two indexed queries however many objects."""
     org_ids = [o.id for o in objects if o.is_organization]
-    if org_ids:
-        for org_id, object_id in (RollupMember.select(RollupMember.organization, RollupMember.object)
-                                  .where(RollupMember.organization.in_(org_ids)).tuples()):
-            members.setdefault(org_id, []).append(object_id)
-    return members
-
-
-def _sums_by_object(objects, period_keys=("all",)):
-    """{(object id, period key): Sums} for a page of objects, organizations
-    rolled up. Two queries however long the page; the second one looks rows
-    up by their primary key (object, period), which SQLite does not choose
-    on its own when it joins the roll-up."""
-    members = _members(objects)
-    wanted = sorted({m for ms in members.values() for m in ms})
-    if not wanted:
-        return {}
-    A = ObjectAggregate
-    rows = {}
-    for start in range(0, len(wanted), 5000):
-        query = (A.select(A.object, A.period, A.n, *(getattr(A, c) for c in BASE_CRITERIA), A.satisfied)
-                  .where(A.object.in_(wanted[start:start + 5000]) & A.period.in_(list(period_keys))))
+    sub_ids = [o.id for o in objects if not o.is_organization]
+    found = {}
+    for model, key, ids in ((RollupAggregate, RollupAggregate.organization, org_ids),
+                            (ObjectAggregate, ObjectAggregate.object, sub_ids)):
+        if not ids:
+            continue
+        query = (model.select(key, model.period, model.n, *(getattr(model, c) for c in BASE_CRITERIA), model.satisfied)
+                 .where(key.in_(ids) & model.period.in_(list(period_keys))))
         for object_id, period, *values in query.tuples():
-            rows[(object_id, period)] = ranking._sums(values)
-    result = {}
-    for owner, ms in members.items():
-        for key in period_keys:
-            total = ranking.Sums()
-            for m in ms:
-                part = rows.get((m, key))
-                if part is not None:
-                    total.add(part)
-            result[(owner, key)] = total
-    return result
+            found[(object_id, period)] = ranking._sums(values)
+    return {(o.id, k): found.get((o.id, k)) or ranking.Sums() for o in objects for k in period_keys}
+
+
+def _sums_by_object(objects):
+    """{object id: all-time Sums} for a page of objects."""
+    return {object_id: sums for (object_id, _), sums in _aggregate_rows(objects, ["all"]).items()}
 
 
 def _percent(sums):
@@ -304,7 +286,6 @@ def objects():
     items = list(query.paginate(page, PER_PAGE)) if page <= pages else []
     summaries = catalog.summaries(items, lang)
     sums = _sums_by_object(items) if _public_results() else {}
-    sums = {object_id: value for (object_id, _), value in sums.items()}
     spheres, regions = _groups(lang)
     sphere_names = {code: name for code, name, _ in spheres}
     region_names = {code: name for code, name, _ in regions}
@@ -350,19 +331,8 @@ def latest_comments(obj, limit=COMMENTS_SHOWN):
 
 
 def period_sums(obj, period_keys):
-    """{period key: Sums} of one object, rolled up for an organization, in
-    one grouped query. The roll-up goes in as a subquery so that SQLite
-    looks the aggregates up by (period, object) rather than scanning a
-    whole period and joining; for a body of thousands of members this is
-    the difference between 50 and 500 ms."""
-    A = ObjectAggregate
-    if obj.is_organization:
-        owned = A.object.in_(RollupMember.select(RollupMember.object).where(RollupMember.organization == obj.id))
-    else:
-        owned = A.object == obj.id
-    query = A.select(A.period, *ranking._SUM_COLUMNS).where(owned & A.period.in_(list(period_keys))).group_by(A.period)
-    found = {key: ranking._sums(values) for key, *values in query.tuples()}
-    return {key: found.get(key) or ranking.Sums() for key in period_keys}
+    """{period key: Sums} of one object, rolled up for an organization."""
+    return {key: sums for (_, key), sums in _aggregate_rows([obj], period_keys).items()}
 
 
 def trend_months(today):
