@@ -247,28 +247,18 @@ def clear_cache():
         _home_cache.clear()
 
 
-def _sphere_counts():
-    O = RatableObject
-    rows = (ObjectSphere.select(ObjectSphere.sphere, fn.COUNT(ObjectSphere.object))
-            .join(O, on=(O.id == ObjectSphere.object))
-            .where((O.published == True) & (O.kind == O.ORGANIZATION))
-            .group_by(ObjectSphere.sphere).tuples())
-    return dict(rows)
-
-
 @bp.get("/")
 def home():
     lang = current_language()
     month = last_complete_month(_today())
     figures = _home_figures(month)
     spheres, _ = _groups(lang)
-    counts = _sphere_counts()
     public = _public_results()
     names = catalog.names([e.id for e in figures["best"] + figures["improved"]]) if public else {}
     return render_template(
         "home.html", figures=figures, public=public, names=names, month=month,
         month_label=period_label(month, lang),
-        spheres=[(code, name, counts.get(sid, 0)) for code, name, sid in spheres])
+        spheres=[(code, name) for code, name, _ in spheres])
 
 
 # -- catalogue -----------------------------------------------------------------
