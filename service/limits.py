@@ -13,8 +13,7 @@ import hmac
 import ipaddress
 from dataclasses import dataclass
 
-from peewee import fn
-
+from service.db import run
 from service.models import Rating, utcnow
 
 HOUR = datetime.timedelta(hours=1)
@@ -90,20 +89,24 @@ def identify(secret, address, user_agent, device_token):
                   address_hash=_hash(secret, "address", address))
 
 
+def _count_sql(limit):
+    column = "address_hash" if limit.by_address else "client_hash"
+    per_object = " AND object_id = ?" if limit.per_object else ""
+    return f"SELECT COUNT(*), MIN(created) FROM rating WHERE {column} = ?{per_object} AND created > ?"
+
+
+_COUNTS = [(limit, _count_sql(limit)) for limit in LIMITS]
+
+
 def retry_after(client, object_id, now=None):
     """Seconds until ``client`` may rate ``object_id`` again; 0 when it may now."""
     now = now or utcnow()
     wait = 0
-    for limit in LIMITS:
-        since = now - limit.window
-        query = Rating.select(fn.COUNT(Rating.id), fn.MIN(Rating.created)).where(Rating.created > since)
-        if limit.by_address:
-            query = query.where(Rating.address_hash == client.address_hash)
-        else:
-            query = query.where(Rating.client_hash == client.client_hash)
-        if limit.per_object:
-            query = query.where(Rating.object == object_id)
-        count, oldest = query.tuples().get()
+    for limit, sql in _COUNTS:
+        key = client.address_hash if limit.by_address else client.client_hash
+        since = Rating.created.db_value(now - limit.window)
+        params = (key, object_id, since) if limit.per_object else (key, since)
+        count, oldest = run(sql, params).fetchone()
         if count >= limit.count:
             if isinstance(oldest, str):  # SQLite hands back text for an aggregate
                 oldest = datetime.datetime.fromisoformat(oldest)

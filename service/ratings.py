@@ -8,7 +8,7 @@ from marshmallow import ValidationError
 from peewee import IntegrityError
 
 from service import limits, ranking
-from service.db import database, is_sqlite, write_transaction
+from service.db import database, is_sqlite, run, write_transaction
 from service.errors import ApiError
 from service.models import ObjectService, RatableObject, Rating, RatingExtra, utcnow
 from service.questionnaire import extra_criteria_for
@@ -31,15 +31,22 @@ def load(payload):
 
 
 def existing(client_token):
-    row = Rating.select(Rating.id).where(Rating.client_token == client_token).first()
-    return row.id if row else None
+    row = run("SELECT id FROM rating WHERE client_token = ?", (client_token,)).fetchone()
+    return row[0] if row else None
 
 
 def ratable(object_id):
-    obj = RatableObject.get_or_none((RatableObject.id == object_id) & (RatableObject.published == True))
-    if obj is None:
+    """The published object, with just the columns taking a rating needs."""
+    row = run("SELECT id, kind, organization_id FROM ratable_object WHERE id = ? AND published = ?",
+              (object_id, True)).fetchone()
+    if row is None:
         raise ApiError({"object": ["no published object with this id"]}, status=404)
-    return obj
+    return RatableObject(id=row[0], kind=row[1], organization=row[2])
+
+
+_COLUMNS = ("object_id", "service_id", "simplicity", "information", "timeliness", "politeness", "reasons", "comment",
+            "comment_status", "channel", "created", "month", "client_token", "client_hash", "address_hash")
+_INSERT = (f"INSERT INTO rating ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))}) RETURNING id")
 
 
 def check_against_questionnaire(obj, data):
@@ -84,7 +91,7 @@ def submit(payload, client_signals, config):
                 # SQLite runs one writer at a time already; on PostgreSQL
                 # this keeps two racing requests of one address from both
                 # slipping under a limit.
-                database.execute_sql("SELECT pg_advisory_xact_lock(hashtext(%s))", (client.address_hash,))
+                run("SELECT pg_advisory_xact_lock(hashtext(?))", (client.address_hash,))
             if config["RATE_LIMITS"]:
                 wait = limits.retry_after(client, obj.id)
                 if wait:
@@ -92,20 +99,21 @@ def submit(payload, client_signals, config):
                                    status=429, headers={"Retry-After": str(wait)})
             now = utcnow()
             month = local_month(now, config["TIMEZONE"])
-            rating = Rating.create(
-                object=obj.id, service=data["service"], channel=data["channel"], created=now, month=month,
-                reasons=sorted(set(data["reasons"])), comment=comment,
-                comment_status=Rating.COMMENT_PENDING if comment else Rating.COMMENT_NONE,
-                client_token=data["client_token"], client_hash=client.client_hash,
-                address_hash=client.address_hash, **data["scores"])
+            scores = data["scores"]
+            rating_id = run(_INSERT, (
+                obj.id, data["service"], scores["simplicity"], scores["information"], scores["timeliness"],
+                scores["politeness"], Rating.reasons.db_value(sorted(set(data["reasons"]))), comment,
+                Rating.COMMENT_PENDING if comment else Rating.COMMENT_NONE, data["channel"],
+                Rating.created.db_value(now), month, data["client_token"], client.client_hash,
+                client.address_hash)).fetchone()[0]
             if extras:
-                RatingExtra.insert_many([(rating.id, c.id, v) for c, v in extras.items()],
+                RatingExtra.insert_many([(rating_id, c.id, v) for c, v in extras.items()],
                                         fields=[RatingExtra.rating, RatingExtra.criterion, RatingExtra.value]).execute()
-            ranking.add_to_aggregates(obj.id, month, data["scores"])
+            ranking.add_to_aggregates(obj.id, month, scores)
     except IntegrityError:
         # A retry of the same submission raced this one and won.
         known = existing(data["client_token"])
         if known:
             return known, False
         raise
-    return rating.id, True
+    return rating_id, True
