@@ -33,10 +33,10 @@ def create_app(test_config=None):
     CORS(app, resources={r"/api/v1/*": {"origins": "*"}}, supports_credentials=False, send_wildcard=True,
          allow_headers=["Content-Type"], expose_headers=["Retry-After"], max_age=86400)
 
-    from service import api, cli
-    app.register_blueprint(api.bp)
+    from service import api, cli, embed, pages, printing, rate
+    for module in (api, embed, rate, printing, pages):
+        app.register_blueprint(module.bp)
     cli.register(app)
-    _register_optional_blueprints(app)
 
     @app.get("/healthz")
     def healthz():
@@ -44,17 +44,3 @@ def create_app(test_config=None):
         return jsonify(status="ok")
 
     return app
-
-
-def _register_optional_blueprints(app):
-    """Blueprints of the parts built beside the core (widget, rating page,
-    QR and print, portal): each module exposes ``bp``."""
-    import importlib
-    for name in ("embed", "rate", "printing", "pages"):
-        try:
-            module = importlib.import_module(f"service.{name}")
-        except ModuleNotFoundError as error:
-            if error.name != f"service.{name}":
-                raise
-            continue
-        app.register_blueprint(module.bp)
