@@ -314,7 +314,6 @@ class Notification(BaseModel):
     authorized body) sent to an organization."""
     LOW_SCORE, RECOMMENDATION = "low_score", "recommendation"
     NEW, IN_WORK, DONE, PLANNED = "new", "in_work", "done", "planned"
-    MAX_CONTROL_DAYS = 92  # "no more than three months ahead"
 
     organization = ForeignKeyField(RatableObject, backref="notifications", on_delete="CASCADE")
     kind = CharField(max_length=16)
