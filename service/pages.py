@@ -120,7 +120,8 @@ def period_label(period, lang=None):
     if kind == "month":
         label = t("period.month", lang, month=t(f"month.{int(period.key[5:])}", lang), year=year)
         return label[:1].upper() + label[1:]
-    return t(f"period.{kind}", lang, n=period.key[6], year=year)
+    n = int(period.key[6])
+    return t(f"period.{kind}", lang, n=n, roman=("I", "II", "III", "IV")[n - 1], year=year)
 
 
 def period_choices(today):
@@ -503,7 +504,7 @@ _STRINGS = {
     "ru": {
         "month.{}": _MONTHS["ru"],
         "period.all": "За всё время", "period.year": "{year} год", "period.month": "{month} {year}",
-        "period.quarter": "{n}-й квартал {year}", "period.half": "{n}-е полугодие {year}",
+        "period.quarter": "{roman} квартал {year}", "period.half": "{roman} полугодие {year}",
         "period.group.month": "Месяцы", "period.group.quarter": "Кварталы", "period.group.half": "Полугодия",
         "period.group.year": "Годы", "period.group.all": "Всё время",
         "home.title": "Оценка качества услуг государственных органов и организаций",
@@ -563,7 +564,7 @@ _STRINGS = {
     "be": {
         "month.{}": _MONTHS["be"],
         "period.all": "За ўвесь час", "period.year": "{year} год", "period.month": "{month} {year}",
-        "period.quarter": "{n}-і квартал {year}", "period.half": "{n}-е паўгоддзе {year}",
+        "period.quarter": "{roman} квартал {year}", "period.half": "{roman} паўгоддзе {year}",
         "period.group.month": "Месяцы", "period.group.quarter": "Кварталы", "period.group.half": "Паўгоддзі",
         "period.group.year": "Гады", "period.group.all": "Увесь час",
         "home.title": "Ацэнка якасці паслуг дзяржаўных органаў і арганізацый",
@@ -614,7 +615,7 @@ _STRINGS = {
         "rankings.none": "За гэты перыяд ацэнак няма.", "rankings.total": "Арганізацый у рэйтынгу: {n}",
         "rankings.download": "Адкрытыя даныя", "rankings.csv": "Спампаваць CSV", "rankings.json": "JSON (API)",
         "rankings.caption": "Рэйтынг: {period}",
-        "rankings.method": "Бал — баесава сярэдняе: (C·m + Σ ацэнак) / (C + n), дзе m = {mean} — сярэдняя ацэнка групы, C = {c}. Так арганізацыя з трыма выдатнымі ацэнкамі не абганяе арганізацыю з трыма сотнямі добрых.",
+        "rankings.method": "Бал — байесаўскае сярэдняе: (C·m + Σ ацэнак) / (C + n), дзе m = {mean} — сярэдняя ацэнка групы, C = {c}. Так арганізацыя з трыма выдатнымі ацэнкамі не абганяе арганізацыю з трыма сотнямі добрых.",
         "change.up": "паднялася на {n}", "change.down": "апусцілася на {n}", "change.same": "без змяненняў",
         "change.new": "няма даных за мінулы перыяд",
         "hidden.title": "Вынікі не публікуюцца",
@@ -697,7 +698,7 @@ _STRINGS = {
         "home.places_up": "+{n}",
         "objects.title": "Оешмалар", "objects.search": "Эзләү",
         "objects.q": "Исем яки теркәү номеры (УНП)", "objects.sphere": "Өлкә", "objects.region": "Төбәк",
-        "objects.any": "Барысы", "objects.apply": "Күрсәтү", "objects.reset": "Ташлау",
+        "objects.any": "Барысы", "objects.apply": "Күрсәтү", "objects.reset": "Чистарту",
         "objects.found": "Табылды: {n}", "objects.none": "Бернәрсә дә табылмады. Сорауны яки фильтрларны үзгәртегез.",
         "objects.subdivision_of": "«{name}» оешмасының бүлекчәсе",
         "objects.ratings": "бәяләр: {n}",
@@ -709,7 +710,7 @@ _STRINGS = {
         "object.services": "Хезмәтләр", "object.figures": "Бөтен вакыт өчен бәяләр",
         "object.n": "Бәяләр", "object.overall": "Уртача бәя", "object.satisfaction": "Канәгатьлек индексы",
         "object.no_ratings": "Бәяләр әлегә юк. Беренче булыгыз!",
-        "object.criteria": "Критерийлар буенча бәяләр (5 тән)",
+        "object.criteria": "Критерийлар буенча бәяләр (5 баллдан)",
         "object.ranks": "Рейтингтагы урын", "object.rank.all": "Барлык оешмалар арасында",
         "object.rank.sphere": "«{name}» өлкәсендә", "object.rank.region": "Төбәктә: {name}",
         "object.rank.of": "{size} арасыннан {rank}", "object.rank.none": "бәяләр юк",
@@ -721,13 +722,13 @@ _STRINGS = {
         "object.trend.table": "График мәгълүматлары таблица рәвешендә", "object.trend.month": "Ай",
         "object.comments": "Фикерләр", "object.comments.none": "Бастырылган фикерләр әлегә юк.",
         "object.comments.private": "Бу порталда фикерләр бастырылмый.",
-        "object.answer": "Оешманың җавабы", "object.score": "Бәя: 5 тән {score}",
+        "object.answer": "Оешманың җавабы", "object.score": "Бәя: 5 баллдан {score}",
         "object.part_of": "Оешманың бүлекчәсе", "object.hidden": "Бу порталда бәяләү нәтиҗәләре бастырылмый.",
         "staff.title": "Оешма хезмәткәрләре өчен",
         "staff.note": "Оешма сайты өчен виджет коды, QR-код һәм басма материаллар.",
         "staff.snippet": "Сайт өчен код", "staff.qr_png": "QR-код (PNG)", "staff.qr_svg": "QR-код (SVG)",
         "staff.poster": "Басу өчен плакат (PDF)", "staff.banner": "Баннер 240×400 (PNG)",
-        "staff.badge": "Бәяле билгечек (SVG)",
+        "staff.badge": "Бәя күрсәтелгән значок (SVG)",
         "rankings.title": "Оешмалар рейтингы", "rankings.period": "Чор", "rankings.show": "Күрсәтү",
         "rankings.rank": "Урын", "rankings.change": "Үзгәреш", "rankings.name": "Оешма",
         "rankings.n": "Бәяләр", "rankings.score": "Балл", "rankings.satisfaction": "Канәгатьлек индексы, %", "rankings.satisfied_short": "Канәгатьләр, %",
