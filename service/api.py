@@ -2,13 +2,11 @@
 rating submission, rankings and totals."""
 from flask import Blueprint, current_app, jsonify, request
 from marshmallow import ValidationError
-from peewee import fn
 
 from service import catalog, ranking, ratings
-from service.db import database
 from service.errors import ApiError
 from service.limits import client_address
-from service.models import ObjectAggregate, RatableObject, Rating
+from service.models import RatableObject
 from service.questionnaire import COMMENT_MAX, base_criteria, extra_criteria_for, extra_form, pick_language
 from service.schemas import list_query_schema, ranking_query_schema
 

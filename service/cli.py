@@ -27,7 +27,7 @@ def demo_command(ctx, orgs, ratings, seed):
             demo.generate(orgs=orgs, ratings=ratings, seed=seed, timezone=current_app.config["TIMEZONE"],
                           echo=click.echo)
         except demo.DemoError as error:
-            raise click.ClickException(str(error))
+            raise click.ClickException(str(error)) from None
     click.echo(f"demo data ready in {time.monotonic() - started:.1f} s")
 
 

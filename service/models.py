@@ -6,10 +6,10 @@ import re
 
 from peewee import (
     AutoField, BooleanField, CharField, CompositeKey, DateField, DateTimeField,
-    ForeignKeyField, IntegerField, SmallIntegerField, TextField, fn,
+    ForeignKeyField, IntegerField, SmallIntegerField, TextField,
 )
 
-from service.db import BaseModel, JSONField, database
+from service.db import BaseModel, JSONField
 
 LANGUAGES = ("ru", "be", "en", "tt")
 BASE_CRITERIA = ("simplicity", "information", "timeliness", "politeness")

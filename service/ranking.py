@@ -33,7 +33,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from peewee import EXCLUDED, Value, fn
+from peewee import Value, fn
 
 from service.db import bulk_insert, database, run
 from service.models import (

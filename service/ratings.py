@@ -8,7 +8,7 @@ from marshmallow import ValidationError
 from peewee import IntegrityError
 
 from service import limits, ranking
-from service.db import database, is_sqlite, run, write_transaction
+from service.db import is_sqlite, run, write_transaction
 from service.errors import ApiError
 from service.models import ObjectService, RatableObject, Rating, RatingExtra, utcnow
 from service.questionnaire import extra_criteria_for

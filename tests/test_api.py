@@ -1,11 +1,9 @@
 """The public JSON API: shapes, paging, refusals. Every refusal is JSON
 and changes nothing."""
-import uuid
 
 import pytest
 
 from service.models import Rating
-from tests import factories
 from tests.factories import rate, rating_payload
 
 

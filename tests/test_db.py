@@ -5,7 +5,7 @@ import uuid
 import pytest
 
 from service import ranking
-from service.db import current_version, database, is_sqlite, make_database, migrate
+from service.db import current_version, database, is_sqlite, make_database
 from service.migrations import MIGRATIONS
 from service.models import ObjectAggregate, Rating, RollupMember
 from tests import factories

@@ -1,7 +1,6 @@
 """The rating page /r/<id>: a plain form that works without JavaScript and
 stores ratings through the same validation and limits as the API."""
 import re
-import uuid
 
 import pytest
 

@@ -5,7 +5,6 @@ The live service runs on SQLite only (the database code is exercised on
 both databases by the rest of the suite); it is started once per session
 with a small world of organizations.
 """
-import contextlib
 import http.server
 import os
 import shutil

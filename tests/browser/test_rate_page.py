@@ -1,5 +1,4 @@
 """The rating page /r/<id> in a real Chromium, with JavaScript turned off."""
-from pathlib import Path
 
 import pytest
 

@@ -1,7 +1,6 @@
 """The widget in a real Chromium, embedded in a page of another origin."""
 import json
 import uuid
-from pathlib import Path
 
 import pytest
 
