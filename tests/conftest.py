@@ -44,7 +44,6 @@ def postgres_database():
     name = f"ocenka_test_{uuid.uuid4().hex[:10]}"
     with admin.cursor() as cursor:
         cursor.execute(f'CREATE DATABASE "{name}"')
-    url.netloc.rsplit("@", 1)
     yield f"{url.scheme}://{url.netloc}/{name}", (admin, name)
     with admin.cursor() as cursor:
         cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
