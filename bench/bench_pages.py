@@ -58,7 +58,7 @@ def _timed(client, url):
 
 def _workload(rng, n, today):
     from service import ranking
-    from service.models import ObjectSphere, RatableObject, Region, Sphere
+    from service.models import RatableObject, Region, Sphere
     from service.pages import last_complete_month, period_choices
 
     O = RatableObject
