@@ -203,10 +203,15 @@ def test_object_page_ranks_in_sphere_and_region(client, world):
     rate(client, world.school.id, 5, 5, 5, 5)
     rate(client, world.zags.id, 4, 4, 4, 4)
     rate(client, world.clinic.id, 3, 3, 3, 3)
-    text = text_of(client.get(f"/objects/{world.zags.id}?lang=en"))
+    response = client.get(f"/objects/{world.zags.id}?lang=en")
+    text = text_of(response)
     assert "Among all organizations 2 of 3" in text
     assert "In Registration and documents 1 of 1" in text
     assert "In the region: Brest Region 2 of 2" in text
+    # Each place links to its row in the ranking.
+    link = f'href="/rankings?lang=en&amp;page=1&amp;period=all&amp;region=brest#o{world.zags.id}"'
+    assert link in response.get_data(as_text=True)
+    assert f'<tr id="o{world.zags.id}">' in client.get("/rankings?period=all&region=brest").get_data(as_text=True)
 
 
 def test_a_body_that_is_not_an_evaluation_object_has_figures_but_no_rank(client, world):
