@@ -172,7 +172,8 @@ def test_no_serious_accessibility_violations(browser, live_server, portal, path,
         context.close()
 
 
-@pytest.mark.parametrize("path", PAGES)
+@pytest.mark.parametrize("path", PAGES + ["/?lang=tt", "/objects/{library}?lang=tt", "/rankings?lang=be",
+                                  "/objects?lang=be&sphere=health"])
 def test_pages_work_at_320_px(browser, live_server, portal, path):
     context = browser.new_context(locale="ru-RU", viewport={"width": 320, "height": 640})
     try:
