@@ -89,12 +89,14 @@ def _workload(rng, n, today):
         elif kind < 0.7:
             catalogue.append("/objects" + query(q=rng.choice(unps)[:rng.randint(4, 9)]))
         else:
-            catalogue.append("/objects" + query(sphere=maybe(spheres, .7), region=maybe(regions, .7),
-                                                page=rng.randint(1, 5)))
-    rankings = ["/rankings" + query(period=rng.choice(periods + [last_complete_month(today).key] * 10),
-                                    sphere=maybe(spheres, .3), region=maybe(regions, .3),
-                                    page=rng.choice([1, 1, 1, 2, 5]), lang=maybe(langs, .3))
-                for _ in range(n)]
+            catalogue.append("/objects" + query(sphere=maybe(spheres, .7), region=maybe(regions, .7)))
+    rankings = []
+    for _ in range(n):
+        sphere, region = maybe(spheres, .3), maybe(regions, .3)
+        # Later pages only of the whole ranking: a small group may have one page.
+        page = 1 if sphere or region else rng.choice([1, 1, 1, 2, 5])
+        rankings.append("/rankings" + query(period=rng.choice(periods + [last_complete_month(today).key] * 10),
+                                            sphere=sphere, region=region, page=page, lang=maybe(langs, .3)))
     return {
         "home /": ["/" + query(lang=maybe(langs, .5)) for _ in range(n)],
         "catalogue /objects": catalogue,

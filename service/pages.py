@@ -274,7 +274,9 @@ def objects():
     query = catalog.search(q, catalog.sphere_id(sphere_code), catalog.region_id(region_code))
     total = query.count()
     pages = max(1, -(-total // PER_PAGE))
-    items = list(query.paginate(page, PER_PAGE)) if page <= pages else []
+    if page > pages:
+        raise ApiError({"page": [f"there are {pages} pages"]}, status=404)
+    items = list(query.paginate(page, PER_PAGE))
     summaries = catalog.summaries(items, lang)
     sums = _sums_by_object(items) if _public_results() else {}
     spheres, regions = _groups(lang)
@@ -421,6 +423,8 @@ def rankings():
     period, sphere_code, region_code, table = _ranking_request()
     page = _positive_int(request.args.get("page"))
     pages = max(1, -(-len(table.entries) // RANKING_PER_PAGE))
+    if page > pages:
+        raise ApiError({"page": [f"there are {pages} pages"]}, status=404)
     window = table.entries[(page - 1) * RANKING_PER_PAGE:page * RANKING_PER_PAGE]
     names = catalog.names([e.id for e in window])
     rows = [ranking.ranking_row(e, names.get(e.id, "")) for e in window]

@@ -155,7 +155,10 @@ def test_catalogue_pages(client, world):
     assert not set(first) & set(second)
     body = client.get("/objects?sphere=culture").get_data(as_text=True)
     assert 'rel="next" href="/objects?lang=ru&amp;page=2&amp;sphere=culture"' in body
-    assert names_listed(client.get("/objects?sphere=culture&page=9")) == []
+    assert client.get("/objects?sphere=culture&page=3").status_code == 404
+    rate(client, world.school.id, 5, 5, 5, 5)
+    assert client.get("/rankings?period=all&page=1").status_code == 200
+    assert client.get("/rankings?period=all&page=2").status_code == 404
 
 
 @pytest.mark.parametrize("query", ["sphere=nonsense", "region=atlantis", "page=0", "page=abc"])
