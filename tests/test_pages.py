@@ -260,9 +260,10 @@ def test_object_page_gives_staff_the_snippet_and_print_links(client, world):
 
 @pytest.mark.parametrize("path", ["/objects/999999", "/objects/{hidden}"])
 def test_unknown_or_unpublished_object_is_a_404_page(client, world, path):
-    response = client.get(path.format(hidden=world.hidden.id))
+    response = client.get(path.format(hidden=world.hidden.id) + "?lang=en")
     assert response.status_code == 404
     assert response.mimetype == "text/html"
+    assert "<h1>Page not found</h1>" in response.get_data(as_text=True)
 
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)><b>жирный</b> & "кавычки"'
