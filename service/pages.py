@@ -563,7 +563,7 @@ _STRINGS = {
         "change.up": "поднялась на {n}", "change.down": "опустилась на {n}", "change.same": "без изменений",
         "change.new": "нет данных за прошлый период",
         "error.title.400": "Неверный запрос", "error.title.403": "Доступ закрыт", "error.title.404": "Страница не найдена", "error.title.500": "Ошибка на сервере",
-        "hidden.title": "Результаты не публикуются",
+        "nav.sections": "Разделы портала", "hidden.title": "Результаты не публикуются",
         "hidden.text": "На этом портале результаты оценки и рейтинг доступны только уполномоченным органам.",
     },
     "be": {
@@ -624,7 +624,7 @@ _STRINGS = {
         "change.up": "паднялася на {n}", "change.down": "апусцілася на {n}", "change.same": "без змяненняў",
         "change.new": "няма даных за мінулы перыяд",
         "error.title.400": "Няправільны запыт", "error.title.403": "Доступ закрыты", "error.title.404": "Старонка не знойдзена", "error.title.500": "Памылка на серверы",
-        "hidden.title": "Вынікі не публікуюцца",
+        "nav.sections": "Раздзелы партала", "hidden.title": "Вынікі не публікуюцца",
         "hidden.text": "На гэтым партале вынікі ацэнкі і рэйтынг даступныя толькі ўпаўнаважаным органам.",
     },
     "en": {
@@ -685,7 +685,7 @@ _STRINGS = {
         "change.up": "up {n}", "change.down": "down {n}", "change.same": "no change",
         "change.new": "no data for the previous period",
         "error.title.400": "Bad request", "error.title.403": "Access denied", "error.title.404": "Page not found", "error.title.500": "Server error",
-        "hidden.title": "Results are not public",
+        "nav.sections": "Sections", "hidden.title": "Results are not public",
         "hidden.text": "On this portal the rating results and the ranking are available to authorized bodies only.",
     },
     "tt": {
@@ -746,7 +746,7 @@ _STRINGS = {
         "change.up": "{n} урынга күтәрелде", "change.down": "{n} урынга төште", "change.same": "үзгәрешсез",
         "change.new": "алдагы чор өчен мәгълүмат юк",
         "error.title.400": "Дөрес булмаган сорау", "error.title.403": "Керү ябык", "error.title.404": "Бит табылмады", "error.title.500": "Серверда хата",
-        "hidden.title": "Нәтиҗәләр бастырылмый",
+        "nav.sections": "Портал бүлекләре", "hidden.title": "Нәтиҗәләр бастырылмый",
         "hidden.text": "Бу порталда бәяләү нәтиҗәләре һәм рейтинг вәкаләтле органнар өчен генә ачык.",
     },
 }
