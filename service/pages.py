@@ -467,12 +467,12 @@ def rankings_csv():
     out.write("\ufeff")
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
-    for entry in table.entries:
-        row = ranking.ranking_row(entry, names.get(entry.id, ""))
-        writer.writerow([spreadsheet_safe(v) for v in (
-            row["rank"], row["rank_change"], row["id"], row["name"], row["n"], _round(row["score"], 4),
-            _round(row["overall"], 4), _round(row["satisfaction"], 2),
-            *(_round(row["criteria"][c], 4) for c in BASE_CRITERIA))])
+    # Only the name is text; every other cell is a number written by us.
+    writer.writerows(
+        (row["rank"], row["rank_change"], row["id"], spreadsheet_safe(row["name"]), row["n"],
+         _round(row["score"], 4), _round(row["overall"], 4), _round(row["satisfaction"], 2),
+         *(_round(row["criteria"][c], 4) for c in BASE_CRITERIA))
+        for row in (ranking.ranking_row(entry, names.get(entry.id, "")) for entry in table.entries))
     filename = "-".join(["ocenka-ranking", period.key, *(c for c in (sphere_code, region_code) if c)]) + ".csv"
     return Response(out.getvalue(), content_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{_ascii_filename(filename)}"'})
