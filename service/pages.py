@@ -217,8 +217,8 @@ def _data_stamp():
 
 
 def _home_figures(month):
-    """Totals and the last month's leaders, recomputed only when the data
-    version the rankings key on changes (a rating or a structure change)."""
+    """Totals and the last month's leaders, recomputed only when a rating
+    arrives or the structure changes, so they are never stale."""
     key = (_data_stamp(), month.key)
     with _home_lock:
         cached = _home_cache.get("figures")
