@@ -7,7 +7,7 @@ from flask.cli import with_appcontext
 from werkzeug.security import generate_password_hash
 
 from service import demo, ranking
-from service.db import database, migrate
+from service.db import analyze, database, migrate
 from service.models import RatableObject, User
 
 
@@ -28,6 +28,7 @@ def demo_command(ctx, orgs, ratings, seed):
                           echo=click.echo)
         except demo.DemoError as error:
             raise click.ClickException(str(error)) from None
+        analyze()
     click.echo(f"demo data ready in {time.monotonic() - started:.1f} s")
 
 

@@ -127,6 +127,12 @@ def migrate(target=None, echo=lambda message: None):
     return current_version()
 
 
+def analyze():
+    """Refreshes the planner's statistics. SQLite keeps none until asked,
+    and without them it joins the roll-up tables in the wrong order."""
+    database.execute_sql("ANALYZE")
+
+
 @click.command("init-db")
 @with_appcontext
 def init_db_command():
@@ -134,6 +140,7 @@ def init_db_command():
     with database.connection_context():
         before = current_version()
         after = migrate(echo=click.echo)
+        analyze()
     if before == after:
         click.echo(f"schema is up to date (version {after})")
     else:

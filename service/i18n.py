@@ -5,7 +5,7 @@ registers them here; templates call ``t("key")``. A missing translation
 falls back to Russian, and a missing key shows itself, so that it is seen
 and fixed rather than silently blank.
 """
-from flask import g, request
+from flask import request
 
 from service.models import LANGUAGES
 from service.questionnaire import pick_language
@@ -29,11 +29,14 @@ def register(catalog):
 
 
 def current_language():
-    """``?lang=``, else the ``lang`` cookie, else the browser's languages."""
-    if "lang" not in g:
-        g.lang = pick_language(request.args.get("lang"), request.cookies.get("lang"),
-                               request.headers.get("Accept-Language"))
-    return g.lang
+    """``?lang=``, else the ``lang`` cookie, else the browser's languages.
+    Kept on the request, not in ``g``: an app context may outlive many
+    requests (a CLI command, a test)."""
+    lang = request.environ.get("ocenka.lang")
+    if lang is None:
+        lang = request.environ["ocenka.lang"] = pick_language(
+            request.args.get("lang"), request.cookies.get("lang"), request.headers.get("Accept-Language"))
+    return lang
 
 
 def translate(key, lang=None, **values):

@@ -29,10 +29,11 @@ ratings and says what differed.
 """
 import re
 import threading
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from flask import has_request_context, request
 from peewee import Value, fn
 
 from service.db import bulk_insert, database, run
@@ -393,9 +394,19 @@ class RankTable:
     by_id: dict
 
 
-_cache = {}
+_cache = OrderedDict()  # least recently used first
 _cache_lock = threading.Lock()
 _CACHE_SIZE = 256
+
+
+def _newest():
+    """(newest rating id, its month, structure version); asked once per
+    request, since a page may look up several rankings."""
+    memo = request.environ if has_request_context() else {}
+    if "ocenka.ranking_newest" not in memo:
+        newest = Rating.select(Rating.id, Rating.month).order_by(Rating.id.desc()).limit(1).tuples().first()
+        memo["ocenka.ranking_newest"] = (*(newest or (0, 0)), Meta.get_value(STRUCTURE))
+    return memo["ocenka.ranking_newest"]
 
 
 def _data_version(period=None):
@@ -404,12 +415,11 @@ def _data_version(period=None):
     period ended before the newest rating's month. Ratings are never
     deleted and always arrive in the current month, so a closed period
     stays cached while new ratings come in."""
-    newest = Rating.select(Rating.id, Rating.month).order_by(Rating.id.desc()).limit(1).tuples().first()
-    newest_id, newest_month = newest or (0, 0)
+    newest_id, newest_month, structure = _newest()
     last_month = period.last_month if period is not None else None
     if last_month is not None and last_month < newest_month:
         newest_id = "closed"
-    return id(database.obj), newest_id, Meta.get_value(STRUCTURE)
+    return id(database.obj), newest_id, structure
 
 
 def _ranked_sums(period, sphere_id=None, region_id=None):
@@ -451,13 +461,16 @@ def _build_table(period, sphere_id, region_id, previous_ranks):
 def _cached(key, version, build):
     with _cache_lock:
         cached = _cache.get(key)
+        if cached:
+            _cache.move_to_end(key)
     if cached and cached[0] == version:
         return cached[1]
     table = build()
     with _cache_lock:
-        if len(_cache) >= _CACHE_SIZE:
-            _cache.clear()
         _cache[key] = (version, table)
+        _cache.move_to_end(key)
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
     return table
 
 

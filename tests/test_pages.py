@@ -43,18 +43,6 @@ def rated(client, object_id, *scores, **extra):
     return response.get_json()["id"]
 
 
-@pytest.fixture(autouse=True)
-def _language_per_request(app):
-    """The ``db`` fixture holds an app context open, and Flask then reuses it
-    (and its ``g``, where i18n keeps the language) for every request of the
-    test; a real server gives each request its own."""
-    from flask import g
-
-    @app.before_request
-    def _forget_language():
-        g.pop("lang", None)
-
-
 @pytest.fixture
 def last_month(app, db):
     return pages.last_complete_month(pages._today())
