@@ -5,7 +5,11 @@ Connections come from a pool and stay open between requests: opening a
 SQLite file or a PostgreSQL session per request costs more than the
 request itself.
 """
+import contextlib
+import fcntl
 import json
+import os
+import threading
 from urllib.parse import urlparse, parse_qs, unquote
 
 import click
@@ -62,8 +66,10 @@ def make_database(url):
             path = path[1:]
         if not path or path == ":memory:":
             raise ValueError("an SQLite database must be a file: sqlite:///path/to/file")
-        return PooledSqliteDatabase(path, pragmas=SQLITE_PRAGMAS, max_connections=32,
-                                    stale_timeout=3600, check_same_thread=False, timeout=10)
+        db = PooledSqliteDatabase(path, pragmas=SQLITE_PRAGMAS, max_connections=32,
+                                  stale_timeout=3600, check_same_thread=False, timeout=10)
+        db.writer_queue = WriterQueue(path)
+        return db
     if parsed.scheme in ("postgres", "postgresql"):
         options = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
         return PooledPostgresqlDatabase(
@@ -147,13 +153,54 @@ def init_db_command():
         click.echo(f"schema upgraded from version {before} to {after}")
 
 
+class WriterQueue:
+    """Lets one writer at a time into an SQLite database, across the
+    threads of this process (a mutex) and across processes (an exclusive
+    flock on a file beside the database).
+
+    SQLite admits one writer anyway; but a writer that finds the lock taken
+    waits in SQLite's busy handler, which sleeps in steps of up to 100 ms,
+    so under load most of the time goes to sleeping. Queued on a mutex and
+    a flock, the next writer runs the moment the previous one commits.
+    """
+
+    def __init__(self, database_path):
+        self.path = f"{database_path}.write-lock"
+        self.mutex = threading.Lock()
+        self.fd = None
+        self.pid = None
+
+    def _descriptor(self):
+        # A descriptor inherited through fork shares its lock with the
+        # parent, so each process opens its own.
+        if self.pid != os.getpid():
+            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            self.pid = os.getpid()
+        return self.fd
+
+    @contextlib.contextmanager
+    def turn(self):
+        with self.mutex:
+            fd = self._descriptor()
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
 def write_transaction():
-    """A transaction that takes SQLite's write lock at once: a deferred
-    one that reads first and writes later can fail on the upgrade instead
-    of waiting for the lock."""
+    """A transaction for a short write on the request path. On SQLite it
+    waits its turn in the writer queue, then takes the write lock at once
+    (a deferred transaction that reads first and writes later can fail on
+    the upgrade instead of waiting)."""
     if is_sqlite():
-        return database.atomic(lock_type="IMMEDIATE")
-    return database.atomic()
+        with database.obj.writer_queue.turn(), database.atomic(lock_type="IMMEDIATE"):
+            yield
+    else:
+        with database.atomic():
+            yield
 
 
 def bulk_insert(model, fields, rows, page_size=2000):
