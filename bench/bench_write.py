@@ -69,13 +69,24 @@ def wrk(url, seconds, connections, script=None):
     return rps, p50, int(errors.group(1)) if errors else 0
 
 
+def postgres_admin(server, *statements):
+    import psycopg2
+    connection = psycopg2.connect(f"{server}/postgres")
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement)
+    connection.close()
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--db", default="sqlite", choices=["sqlite", "postgresql"])
-    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432",
+                        help="a server; the benchmark makes its own database there and drops it after")
     parser.add_argument("--workers", default=None)
     parser.add_argument("--threads", default=None)
     parser.add_argument("--worker-class", default=None, help="override gunicorn's worker class (e.g. sync)")
@@ -84,11 +95,10 @@ def main():
         sys.exit("wrk is needed: apt-get install wrk")
 
     workdir = Path(tempfile.mkdtemp(prefix="ocenka-bench-"))
-    url = f"sqlite:///{workdir / 'bench.sqlite3'}" if args.db == "sqlite" else args.postgres
+    url = f"sqlite:///{workdir / 'bench.sqlite3'}" if args.db == "sqlite" else f"{args.postgres}/ocenka_bench_write"
     env = dict(os.environ, OCENKA_DATABASE_URL=url, OCENKA_SECRET_KEY="bench", OCENKA_RATE_LIMITS="off")
     if args.db == "postgresql":
-        subprocess.run([str(BIN / "python"), "-c", "import psycopg2,sys; c=psycopg2.connect(sys.argv[1]); c.autocommit=True; "
-                        "c.cursor().execute('DROP SCHEMA public CASCADE; CREATE SCHEMA public')", url], check=True)
+        postgres_admin(args.postgres, "DROP DATABASE IF EXISTS ocenka_bench_write", "CREATE DATABASE ocenka_bench_write")
     subprocess.run([str(BIN / "flask"), "--app", "wsgi", "demo", "--orgs", "300", "--ratings", "1000"],
                    cwd=ROOT, env=env, check=True, capture_output=True)
     port = free_port()
@@ -127,6 +137,8 @@ def main():
         os.killpg(server.pid, signal.SIGTERM)
         server.wait()
         shutil.rmtree(workdir, ignore_errors=True)
+        if args.db == "postgresql":
+            postgres_admin(args.postgres, "DROP DATABASE IF EXISTS ocenka_bench_write")
 
 
 if __name__ == "__main__":
