@@ -340,7 +340,7 @@ def badge(object_id):
     everything = ranking.Period("all")
     # The same n and mean as ranking.object_figures, without its rank: that
     # rebuilds the whole ranking after every new rating (0.8 s at the
-    # portal's scale, see docs/benchmarks-qr.md), and badges on busy sites
+    # portal's scale, see docs/benchmarks.md), and badges on busy sites
     # would pay it.
     figures = ranking.figures(ranking.object_sums(obj, everything), everything)
     n, overall = figures["n"], figures["overall"]
