@@ -18,6 +18,9 @@ def create_app(test_config=None):
     else:
         environ = os.environ
     app.config.from_mapping(configuration.from_environment(app.instance_path, environ))
+    # The session cookie carries the signed-in user: out of reach of scripts
+    # and not sent along with other sites' cross-site POSTs.
+    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
     if test_config:
         app.config.update(test_config)
     app.json.ensure_ascii = False
@@ -33,8 +36,8 @@ def create_app(test_config=None):
     CORS(app, resources={r"/api/v1/*": {"origins": "*"}}, supports_credentials=False, send_wildcard=True,
          allow_headers=["Content-Type"], expose_headers=["Retry-After"], max_age=86400)
 
-    from service import api, cli, embed, pages, printing, rate
-    for module in (api, embed, rate, printing, pages):
+    from service import api, auth, cli, embed, pages, printing, rate
+    for module in (api, embed, rate, printing, pages, auth):
         app.register_blueprint(module.bp)
     cli.register(app)
 

@@ -16,7 +16,7 @@ from flask import Blueprint, Response, current_app, render_template, request, ur
 from markupsafe import Markup
 from peewee import fn
 
-from service import catalog, charts, i18n, ranking
+from service import auth, catalog, charts, i18n, ranking
 from service.db import database
 from service.errors import ApiError
 from service.i18n import current_language, translate as t
@@ -385,6 +385,9 @@ def object_page(object_id):
             description=_trend_description(points, lang),
             mean_label=t("object.trend.mean", lang), count_label=t("object.trend.count", lang)))
     base_url = current_app.config["BASE_URL"]
+    # The snippet and the print links are for those who manage the object;
+    # an anonymous visitor costs no query here.
+    staff = auth.can_manage(auth.current_user(), obj)
     return render_template(
         "object.html", obj=obj, org=org, info=info, spheres=spheres, region=region, public=public,
         figures=figures, ranks=ranks, chart=chart,
@@ -392,7 +395,7 @@ def object_page(object_id):
         criteria=[(c, CRITERIA[c]["label"][lang]) for c in BASE_CRITERIA],
         comments=latest_comments(obj), comments_private=not comment_statuses(), local=_local, base_url=base_url,
         period_name=lambda p: period_label(p, lang), ranking_per_page=RANKING_PER_PAGE,
-        snippet=f'<script async src="{base_url}/widget.js" data-object="{obj.id}"></script>')
+        staff=staff, snippet=f'<script async src="{base_url}/widget.js" data-object="{obj.id}"></script>' if staff else None)
 
 
 def _trend_description(points, lang):

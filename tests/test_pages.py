@@ -7,9 +7,10 @@ import re
 from html import unescape
 
 import pytest
+from werkzeug.security import generate_password_hash
 
 from service import pages, ranking, structure
-from service.models import RatableObject, Rating
+from service.models import RatableObject, Rating, User
 from tests import factories
 from tests.factories import rate
 
@@ -237,6 +238,11 @@ def test_subdivision_page_links_its_organization(client, world):
 
 
 def test_object_page_gives_staff_the_snippet_and_print_links(client, world):
+    # Signing in itself is tested in test_auth; here the session says who is in.
+    staff = User.create(email="head@school.by", role=User.STAFF, organization=world.school,
+                        password_hash=generate_password_hash("correct horse battery"))
+    with client.session_transaction() as session:
+        session["user_id"] = staff.id
     body = client.get(f"/objects/{world.school.id}").get_data(as_text=True)
     staff = body[body.index('<details class="staff">'):]
     snippet = f'<script async src="https://ocenka.test/widget.js" data-object="{world.school.id}"></script>'
@@ -244,6 +250,12 @@ def test_object_page_gives_staff_the_snippet_and_print_links(client, world):
     for link in (f"/qr/{world.school.id}.png", f"/qr/{world.school.id}.svg", f"/poster/{world.school.id}.pdf",
                  f"/banner/{world.school.id}.png?size=240x400", f"/badge/{world.school.id}.svg"):
         assert f'href="https://ocenka.test{link}' in staff
+
+
+def test_object_page_hides_the_staff_section_from_visitors(client, world):
+    body = client.get(f"/objects/{world.school.id}").get_data(as_text=True)
+    assert 'class="staff"' not in body and "widget.js" not in body
+    assert f"/poster/{world.school.id}.pdf" not in body and f"/qr/{world.school.id}" not in body
 
 
 @pytest.mark.parametrize("path", ["/objects/999999", "/objects/{hidden}"])
