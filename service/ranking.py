@@ -143,7 +143,9 @@ def bayesian_mean(overall_sum, n, group_mean):
 
 
 def ranking_score(sums, group_mean):
-    if sums.n == 0 and group_mean is None:
+    """The Bayesian score; None without ratings (the prior alone says
+    nothing about the object)."""
+    if sums.n == 0:
         return None
     return bayesian_mean(sums.overall_sum, sums.n, group_mean)
 
@@ -157,7 +159,7 @@ def figures(sums, period, group_mean=None, rank=None, rank_change=None):
         "overall": sums.overall_sum / n if n else None,
         "criteria": {c: (getattr(sums, c) / n if n else None) for c in BASE_CRITERIA},
         "satisfaction": 100.0 * sums.satisfied / n if n else None,
-        "score": ranking_score(sums, group_mean) if (n or group_mean is not None) else None,
+        "score": ranking_score(sums, group_mean),
         "rank": rank,
         "rank_change": rank_change,
     }
@@ -253,14 +255,18 @@ def stored_rollup_aggregates():
     return _stored(RollupAggregate, RollupAggregate.organization)
 
 
-def rollup_aggregates_from_objects():
-    """{(organization_id, period): Sums} summed from the object aggregates
-    over roll-up membership."""
+def _rollup_sums_query():
+    """(organization, period, Σ…) of the object aggregates over roll-up
+    membership."""
     A = ObjectAggregate
-    query = (A.select(RollupMember.organization, A.period, *_SUM_COLUMNS)
-              .join(RollupMember, on=(RollupMember.object == A.object))
-              .group_by(RollupMember.organization, A.period).tuples())
-    return {(org, period): _sums(values) for org, period, *values in query.iterator()}
+    return (A.select(RollupMember.organization, A.period, *_SUM_COLUMNS)
+             .join(RollupMember, on=(RollupMember.object == A.object))
+             .group_by(RollupMember.organization, A.period))
+
+
+def rollup_aggregates_from_objects():
+    """{(organization_id, period): Sums} summed from the object aggregates."""
+    return {(org, period): _sums(values) for org, period, *values in _rollup_sums_query().tuples().iterator()}
 
 
 def _differences(fresh, stored):
@@ -287,11 +293,9 @@ def rebuild_rollup_aggregates():
     with database.atomic():
         stored = stored_rollup_aggregates()
         RollupAggregate.delete().execute()
-        A, R = ObjectAggregate, RollupAggregate
-        summed = (A.select(RollupMember.organization, A.period, *_SUM_COLUMNS)
-                   .join(RollupMember, on=(RollupMember.object == A.object))
-                   .group_by(RollupMember.organization, A.period))
-        R.insert_from(summed, fields=[R.organization, R.period] + [getattr(R, name) for name in _SUM_FIELDS]).execute()
+        R = RollupAggregate
+        R.insert_from(_rollup_sums_query(),
+                      fields=[R.organization, R.period] + [getattr(R, name) for name in _SUM_FIELDS]).execute()
         differences = _differences(stored_rollup_aggregates(), stored)
         Meta.bump(STRUCTURE)
     return differences
