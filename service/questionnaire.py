@@ -3,7 +3,7 @@ criteria, with a short anchored description of each score so that a 2 means
 the same in Minsk and in Kazan, the reasons offered when a criterion gets
 the minimum score (Tatarstan's order, 4.7), and the extra criteria a
 responsible body adds once the moderator approves them."""
-from service.models import BASE_CRITERIA, ExtraCriterion, LANGUAGES, RollupMember, localized
+from service.models import BASE_CRITERIA, ExtraCriterion, LANGUAGES, RollupMember
 
 SCALE_MIN, SCALE_MAX = 1, 5
 COMMENT_MAX = 2000
@@ -160,7 +160,3 @@ def pick_language(*candidates):
             if code in LANGUAGES:
                 return code
     return "ru"
-
-
-def label_for(labels, lang):
-    return localized(labels, lang)
