@@ -10,15 +10,17 @@ from types import SimpleNamespace
 
 import pytest
 from playwright.sync_api import expect
+from werkzeug.security import generate_password_hash
 
 from service import pages, ranking
-from service.models import Rating
+from service.models import Rating, User
 from tests import factories
 from tests.browser.conftest import axe_violations, describe
 
 HOSTILE = ("<script>window.__pwned = 1</script><img src=x onerror=\"window.__pwned = 2\">"
            "<b>жирный</b> & «кавычки»")
 FORMULA = '=HYPERLINK("http://evil.test","Нажмите")'
+STAFF_PASSWORD = "библиотека-пароль-7"
 
 
 @pytest.fixture(scope="module")
@@ -114,13 +116,52 @@ def test_a_comment_full_of_markup_shows_as_text(page, live_server, portal):
     assert page.locator(".comment img, .comment b, .comment script").count() == 0
 
 
-def test_staff_find_the_snippet_in_a_closed_section(page, live_server, portal):
+@pytest.fixture(scope="module")
+def library_staff(live_app, portal):
+    from service.db import database
+    with live_app.app_context(), database.connection_context():
+        User.delete().where(User.email == "staff@library.by").execute()
+        User.create(email="staff@library.by", role=User.STAFF, organization=portal.library,
+                    password_hash=generate_password_hash(STAFF_PASSWORD))
+    return SimpleNamespace(email="staff@library.by", password=STAFF_PASSWORD)
+
+
+def test_visitors_see_no_staff_section(page, live_server, portal):
     page.goto(f"{live_server}/objects/{portal.library.id}?lang=ru")
-    snippet = page.get_by_label("Код для сайта")
-    expect(snippet).to_be_hidden()
-    page.get_by_text("Для сотрудников организации").click()
-    expect(snippet).to_have_value(
-        f'<script async src="{live_server}/widget.js" data-object="{portal.library.id}"></script>')
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    expect(page.get_by_text("Для сотрудников организации")).to_have_count(0)
+    expect(page.locator("textarea, a[href*='/poster/'], a[href*='/qr/']")).to_have_count(0)
+
+
+@pytest.mark.parametrize("width", [1280, 320])
+def test_staff_sign_in_and_find_the_snippet_in_a_closed_section(browser, live_server, portal, library_staff, width):
+    context = browser.new_context(locale="ru-RU", viewport={"width": width, "height": 900})
+    try:
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        page.goto(f"{live_server}/objects/{portal.library.id}?lang=ru")
+        page.get_by_role("link", name="Войти").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Вход для сотрудников")
+        violations = axe_violations(page)
+        assert violations == [], describe(violations)
+        page.get_by_label("Электронная почта").fill(library_staff.email)
+        page.get_by_label("Пароль").fill(library_staff.password)
+        page.get_by_role("button", name="Войти").click()
+        expect(page).to_have_url(f"{live_server}/objects/{portal.library.id}?lang=ru")
+        snippet = page.get_by_label("Код для сайта")
+        expect(snippet).to_be_hidden()
+        page.get_by_text("Для сотрудников организации").click()
+        expect(snippet).to_have_value(
+            f'<script async src="{live_server}/widget.js" data-object="{portal.library.id}"></script>')
+        violations = axe_violations(page)
+        assert violations == [], describe(violations)
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        page.get_by_role("button", name="Выйти").click()
+        expect(page.get_by_role("link", name="Войти")).to_be_visible()
+        page.goto(f"{live_server}/objects/{portal.library.id}?lang=ru")
+        expect(page.get_by_text("Для сотрудников организации")).to_have_count(0)
+    finally:
+        context.close()
 
 
 def test_rankings_switch_period(page, live_server, portal):
