@@ -168,8 +168,13 @@
       var dialog = h('dialog', {'aria-labelledby': 'h'}, [box]);
       box.insertBefore(h('div', {'class': 'top'}, [
         h('button', {type: 'button', 'class': 'x', onclick: function () { dialog.close(); }, text: T.close})]), box.firstChild);
-      root.appendChild(h('button', {type: 'button', 'class': 'f', 'aria-haspopup': 'dialog',
-        onclick: function () { dialog.showModal(); }, text: T.open}));
+      var opener = h('button', {type: 'button', 'class': 'f', 'aria-haspopup': 'dialog',
+        onclick: function () { dialog.showModal(); }, text: T.open});
+      // Several floating buttons on one page stand one above another, in
+      // the order of their script tags, instead of covering each other.
+      var floating = [].slice.call(document.querySelectorAll('script[data-mode="button"]'));
+      opener.style.bottom = (16 + 60 * Math.max(0, floating.indexOf(script))) + 'px';
+      root.appendChild(opener);
       root.appendChild(dialog);
     } else {
       root.appendChild(box);

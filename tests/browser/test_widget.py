@@ -207,6 +207,22 @@ def test_button_mode_opens_a_dialog(page, host_site, live_server, world, live_db
     assert opener.is_visible()
 
 
+def test_two_floating_buttons_do_not_cover_each_other(page, host_site, live_server, world):
+    src = f"{live_server}/widget.js"
+    html = (f'<!doctype html><html lang="ru"><body><h1>Two buttons</h1>'
+            f'<script async src="{src}" data-object="{world.school.id}" data-mode="button"></script>'
+            f'<script async src="{src}" data-object="{world.zags.id}" data-mode="button"></script></body></html>')
+    page.goto(host_site.put("two-buttons.html", html))
+    openers = [widget(page, i).get_by_role("button", name="Оценить услугу") for i in (0, 1)]
+    for opener in openers:
+        opener.wait_for()
+    first, second = (opener.bounding_box() for opener in openers)
+    assert first["y"] >= second["y"] + second["height"] or second["y"] >= first["y"] + first["height"]
+    openers[1].click()
+    widget(page, 1).get_by_role("dialog").wait_for()
+    assert widget(page, 1).get_by_text(world.zags.name).is_visible()
+
+
 @pytest.mark.parametrize("html_lang, attrs, expected", [
     ("ru", 'data-lang="en"', "Rate the quality of the service"),
     ("be", "", "Ацаніце якасць паслугі"),
