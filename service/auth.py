@@ -7,7 +7,6 @@ query: ``current_user`` reads the database only when the cookie names a
 user.
 """
 import collections
-import hmac
 import secrets
 import threading
 import time
@@ -16,14 +15,13 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from service import i18n
+from service import csrf, i18n
 from service.i18n import current_language
 from service.limits import client_address
 from service.models import RollupMember, User
 
 bp = Blueprint("auth", __name__)
 
-CSRF_KEY = "auth_csrf"
 USER_KEY = "user_id"
 _USER_CACHE = "ocenka.user"
 
@@ -139,15 +137,7 @@ def signed_in_user():
 
 @bp.app_template_global()
 def auth_csrf_token():
-    token = session.get(CSRF_KEY)
-    if not token:
-        token = session[CSRF_KEY] = secrets.token_urlsafe(24)
-    return token
-
-
-def _csrf_valid():
-    expected, given = session.get(CSRF_KEY), request.form.get("csrf", "")
-    return bool(expected) and hmac.compare_digest(expected.encode(), given.encode())
+    return csrf.token()
 
 
 def safe_next(target):
@@ -177,7 +167,7 @@ def login_url():
 
 def _form(status=200, error=None, email="", next_url="/"):
     return render_template("login.html", error=error, email=email, next_url=next_url,
-                           csrf=auth_csrf_token()), status
+                           csrf=csrf.token()), status
 
 
 @bp.get("/login")
@@ -193,7 +183,7 @@ def login_submit():
     next_url = safe_next(request.form.get("next"))
     email = (request.form.get("email") or "").strip().lower()[:254]
     password = request.form.get("password") or ""
-    if not _csrf_valid():
+    if not csrf.valid():
         return _form(400, i18n.translate("auth.error.csrf"), email, next_url)
     failures = _failures()
     address = client_address(request.remote_addr, request.headers.get("X-Forwarded-For"),
@@ -217,7 +207,7 @@ def login_submit():
 
 @bp.post("/logout")
 def logout():
-    if not _csrf_valid():
+    if not csrf.valid():
         return render_template("error.html", status=400, message=i18n.translate("auth.error.csrf")), 400
     session.clear()
     return redirect(url_for("pages.home", lang=current_language()))

@@ -1,13 +1,11 @@
 """The rating page a QR code or a banner opens, ``/r/<id>``: the same
 questionnaire as the widget, server-rendered, a plain form POST that works
 without JavaScript. Ratings go through ``ratings.submit`` like the API's."""
-import hmac
-import secrets
 import uuid
 
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 
-from service import catalog, i18n, ratings
+from service import catalog, csrf, i18n, ratings
 from service.errors import ApiError
 from service.i18n import current_language
 from service.limits import client_address
@@ -17,23 +15,10 @@ bp = Blueprint("rate", __name__)
 
 # What ?src= may name; anything else, or nothing, is the portal itself.
 SOURCES = ("qr", "banner", "widget")
-CSRF_KEY = "rate_csrf"
 
 
 def channel_of(src):
     return src if src in SOURCES else "portal"
-
-
-def _csrf_token():
-    token = session.get(CSRF_KEY)
-    if not token:
-        token = session[CSRF_KEY] = secrets.token_urlsafe(24)
-    return token
-
-
-def _csrf_valid():
-    expected, given = session.get(CSRF_KEY), request.form.get("csrf", "")
-    return bool(expected) and hmac.compare_digest(expected.encode(), given.encode())
 
 
 def _int(text):
@@ -67,7 +52,7 @@ def _questionnaire(obj, lang):
 def _render(obj, values, errors, status=200):
     lang = current_language()
     return render_template("rate.html", obj=obj, q=_questionnaire(obj, lang), values=values, errors=errors,
-                           csrf=_csrf_token(), lang=lang, scale_min=SCALE_MIN), status
+                           csrf=csrf.token(), lang=lang, scale_min=SCALE_MIN), status
 
 
 @bp.get("/r/<int:object_id>")
@@ -119,7 +104,7 @@ def _field_errors(api_errors):
 @bp.post("/r/<int:object_id>")
 def rate_submit(object_id):
     obj = catalog.published_object(object_id)
-    if not _csrf_valid():
+    if not csrf.valid():
         return render_template("rate_problem.html", obj=obj, title=i18n.translate("rate.csrf.title"),
                                message=i18n.translate("rate.csrf.text"), lang=current_language()), 400
     lang = current_language()
