@@ -216,12 +216,9 @@ class RatingExtra(BaseModel):
         primary_key = CompositeKey("rating", "criterion")
 
 
-class ObjectAggregate(BaseModel):
-    """Integer sums of one object's ratings for one period (``2026-10``,
-    ``2026-Q4``, ``2026-H2``, ``2026``, ``all``), updated in the same
-    transaction as each rating. Sums, not means, so that adding up objects
-    and periods is exact."""
-    object = ForeignKeyField(RatableObject, backref="aggregates", on_delete="CASCADE")
+class PeriodSums(BaseModel):
+    """The integer sums both aggregate tables keep for one period (not a
+    table of its own)."""
     period = CharField(max_length=8)
     n = IntegerField(default=0)
     simplicity = IntegerField(default=0)
@@ -229,26 +226,27 @@ class ObjectAggregate(BaseModel):
     timeliness = IntegerField(default=0)
     politeness = IntegerField(default=0)
     satisfied = IntegerField(default=0)
+
+
+class ObjectAggregate(PeriodSums):
+    """Integer sums of one object's ratings for one period (``2026-10``,
+    ``2026-Q4``, ``2026-H2``, ``2026``, ``all``), updated in the same
+    transaction as each rating. Sums, not means, so that adding up objects
+    and periods is exact."""
+    object = ForeignKeyField(RatableObject, backref="aggregates", on_delete="CASCADE")
 
     class Meta:
         primary_key = CompositeKey("object", "period")
         indexes = ((("period", "object"), False),)
 
 
-class RollupAggregate(BaseModel):
+class RollupAggregate(PeriodSums):
     """The same sums as ``ObjectAggregate``, for an organization's rolled-up
     figures (itself, its subdivisions and, for a body, its registries), so
     that a ranking reads one row per organization and an organization's
     figures one row. Updated with each rating; rebuilt from
     ``ObjectAggregate`` whenever roll-up membership changes."""
     organization = ForeignKeyField(RatableObject, backref="rollup_aggregates", on_delete="CASCADE")
-    period = CharField(max_length=8)
-    n = IntegerField(default=0)
-    simplicity = IntegerField(default=0)
-    information = IntegerField(default=0)
-    timeliness = IntegerField(default=0)
-    politeness = IntegerField(default=0)
-    satisfied = IntegerField(default=0)
 
     class Meta:
         primary_key = CompositeKey("organization", "period")
