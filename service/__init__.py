@@ -36,7 +36,8 @@ def create_app(test_config=None):
     CORS(app, resources={r"/api/v1/*": {"origins": "*"}}, supports_credentials=False, send_wildcard=True,
          allow_headers=["Content-Type"], expose_headers=["Retry-After"], max_age=86400)
 
-    from service import api, auth, cli, embed, pages, printing, rate
+    from service import api, cli, embed, pages, printing, rate
+    from service.cabinet import signin as auth
     for module in (api, embed, rate, printing, pages, auth):
         app.register_blueprint(module.bp)
     cli.register(app)

@@ -16,7 +16,8 @@ from flask import Blueprint, Response, current_app, render_template, request, ur
 from markupsafe import Markup
 from peewee import fn
 
-from service import auth, catalog, charts, i18n, ranking
+from service import catalog, charts, i18n, ranking
+from service.cabinet import signin as auth
 from service.db import database
 from service.errors import ApiError
 from service.i18n import current_language, translate as t

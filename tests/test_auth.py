@@ -6,7 +6,8 @@ from html import unescape
 import pytest
 from werkzeug.security import generate_password_hash
 
-from service import auth, structure
+from service import structure
+from service.cabinet import signin as auth
 from service.models import Registry, RollupMember, User
 
 PASSWORD = "correct horse battery"
