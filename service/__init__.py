@@ -36,10 +36,10 @@ def create_app(test_config=None):
     CORS(app, resources={r"/api/v1/*": {"origins": "*"}}, supports_credentials=False, send_wildcard=True,
          allow_headers=["Content-Type"], expose_headers=["Retry-After"], max_age=86400)
 
-    from service import api, cli, embed, pages, printing, rate
-    from service.cabinet import signin as auth
-    for module in (api, embed, rate, printing, pages, auth):
+    from service import api, cabinet, cli, embed, pages, printing, rate
+    for module in (api, embed, rate, printing, pages):
         app.register_blueprint(module.bp)
+    cabinet.register(app)
     cli.register(app)
 
     @app.get("/healthz")

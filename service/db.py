@@ -195,7 +195,12 @@ def write_transaction():
     waits its turn in the writer queue, then takes the write lock at once
     (a deferred transaction that reads first and writes later can fail on
     the upgrade instead of waiting)."""
-    if is_sqlite():
+    if database.in_transaction():
+        # Already inside a writer's transaction: a savepoint, not a second
+        # turn in the queue (its mutex is not reentrant).
+        with database.atomic():
+            yield
+    elif is_sqlite():
         with database.obj.writer_queue.turn(), database.atomic(lock_type="IMMEDIATE"):
             yield
     else:

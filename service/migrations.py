@@ -4,6 +4,8 @@ Each step must keep every row. Version 1 is built from the current models
 of its tables, so a later step that adds a column to one of them must check
 that the column is not there yet (a fresh database already has it).
 """
+from playhouse.migrate import SchemaMigrator, migrate as apply_operations
+
 from service import models, ranking
 
 
@@ -22,8 +24,40 @@ def _v3_rollup_aggregates(db):
     ranking.rebuild_rollup_aggregates()
 
 
+def _add_missing_columns(db, model, names):
+    table = model._meta.table_name
+    present = {column.name for column in db.get_columns(table)}
+    migrator = SchemaMigrator.from_database(db)
+    operations = []
+    for name in names:
+        field = model._meta.fields[name]
+        if field.column_name not in present:
+            operations.append(migrator.add_column(table, field.column_name, field))
+    if operations:
+        apply_operations(*operations)
+
+
+def _add_missing_indexes(db, model):
+    # create_indexes uses IF NOT EXISTS, so a fresh database is left alone.
+    db.create_tables([model], safe=True)
+    model._schema.create_indexes(safe=True)
+
+
+def _v4_cabinets(db):
+    _add_missing_columns(db, models.User, ["language"])
+    _add_missing_columns(db, models.Registry, ["name"])
+    _add_missing_columns(db, models.ExtraCriterion, ["decision_reason", "proposed_by"])
+    _add_missing_columns(db, models.Rating, ["moderation_reason", "moderated"])
+    _add_missing_columns(db, models.Notification, ["period", "report"])
+    for model in (models.Rating, models.ExtraCriterion):
+        _add_missing_indexes(db, model)
+    db.create_tables(models.CABINET_TABLES, safe=True)
+
+
 MIGRATIONS = [
     (1, "ratings, organizations, registries, notifications, users", _v1_raw_tables),
     (2, "aggregates per object and period, roll-up membership (filled from the ratings)", _v2_object_aggregates),
     (3, "rolled-up aggregates per organization and period (filled from the object aggregates)", _v3_rollup_aggregates),
+    (4, "cabinets: sessions, tokens, account links, sign-in failures, audit log; moderation and registry columns",
+     _v4_cabinets),
 ]

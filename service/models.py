@@ -5,7 +5,7 @@ import datetime
 import re
 
 from peewee import (
-    AutoField, BooleanField, CharField, CompositeKey, DateField, DateTimeField,
+    AutoField, BooleanField, CharField, CompositeKey, DateField, DateTimeField, DeferredForeignKey,
     ForeignKeyField, IntegerField, SmallIntegerField, TextField,
 )
 
@@ -155,10 +155,13 @@ class ExtraCriterion(BaseModel):
     scale_min = SmallIntegerField(default=1)
     scale_max = SmallIntegerField(default=5)
     state = CharField(max_length=16, default=PROPOSED)
+    decision_reason = TextField(null=True)
+    # The user is defined below; peewee resolves the reference once it is.
+    proposed_by = DeferredForeignKey("User", null=True, backref="proposed_criteria", on_delete="SET NULL")
     created = DateTimeField(default=utcnow)
 
     class Meta:
-        indexes = ((("owner", "code"), True),)
+        indexes = ((("owner", "code"), True), (("state", "created"), False))
 
     def label(self, lang="ru"):
         return localized(self.labels, lang)
@@ -179,6 +182,9 @@ class Rating(BaseModel):
     reasons = JSONField(default=list)
     comment = TextField(null=True)
     comment_status = CharField(max_length=16, default=COMMENT_NONE)
+    # Why the moderator rejected the comment; kept, never shown publicly.
+    moderation_reason = TextField(null=True)
+    moderated = DateTimeField(null=True)
     answer = TextField(null=True)
     answered = DateTimeField(null=True)
     channel = CharField(max_length=16)
@@ -196,6 +202,8 @@ class Rating(BaseModel):
             (("client_hash", "object", "created"), False),
             (("address_hash", "created"), False),
             (("object", "created"), False),
+            # The moderator's queue: pending comments, oldest first.
+            (("comment_status", "created"), False),
         )
 
     @property
@@ -280,6 +288,7 @@ class Registry(BaseModel):
     }
 
     body = ForeignKeyField(RatableObject, backref="registries", on_delete="CASCADE")
+    name = CharField(max_length=300, default="")
     state = CharField(max_length=16, default=DRAFT)
     return_reason = TextField(null=True)
     created = DateTimeField(default=utcnow)
@@ -304,7 +313,78 @@ class User(BaseModel):
     role = CharField(max_length=16)
     organization = ForeignKeyField(RatableObject, null=True, backref="users", on_delete="SET NULL")
     active = BooleanField(default=True)
+    # The language of the cabinet and of the mail the user gets.
+    language = CharField(max_length=2, default="ru")
     created = DateTimeField(default=utcnow)
+
+    @property
+    def has_password(self):
+        return bool(self.password_hash)
+
+
+class UserSession(BaseModel):
+    """A signed-in browser. The cookie carries a random token; only its
+    hash is kept, so that signing out, deactivation and a password change
+    end the session on every worker and server at once."""
+    token_hash = CharField(primary_key=True, max_length=64)
+    user = ForeignKeyField(User, backref="sessions", on_delete="CASCADE")
+    created = DateTimeField(default=utcnow)
+    last_seen = DateTimeField(default=utcnow)
+    expires = DateTimeField(index=True)
+
+
+class ApiToken(BaseModel):
+    """A personal token for the cabinet API (``Authorization: Bearer``).
+    Shown once when made; only its hash is kept."""
+    user = ForeignKeyField(User, backref="tokens", on_delete="CASCADE")
+    name = CharField(max_length=100, default="")
+    token_hash = CharField(max_length=64, unique=True)
+    created = DateTimeField(default=utcnow)
+    last_used = DateTimeField(null=True)
+    revoked = DateTimeField(null=True)
+
+
+class AccountLink(BaseModel):
+    """A single-use, expiring link that sets a password: an invitation to a
+    new user or a password reset. Only the hash of its token is kept."""
+    INVITATION, RESET = "invitation", "reset"
+
+    kind = CharField(max_length=16)
+    token_hash = CharField(max_length=64, unique=True)
+    user = ForeignKeyField(User, backref="account_links", on_delete="CASCADE")
+    created_by = ForeignKeyField(User, null=True, backref="issued_links", on_delete="SET NULL")
+    created = DateTimeField(default=utcnow)
+    expires = DateTimeField()
+    used = DateTimeField(null=True)
+
+
+class SignInFailure(BaseModel):
+    """A failed sign-in, counted per key (a hashed e-mail or address) over
+    a sliding window. Kept in the database so that the limit holds across
+    workers and servers and survives a restart."""
+    key = CharField(max_length=64)
+    created = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("key", "created"), False),)
+
+
+class AuditEntry(BaseModel):
+    """One change made in a cabinet: who, when, what, before and after.
+    The e-mail is copied so that the entry reads the same after the user
+    is renamed or removed."""
+    id = AutoField()
+    created = DateTimeField(default=utcnow, index=True)
+    user = ForeignKeyField(User, null=True, backref="audit_entries", on_delete="SET NULL")
+    user_email = CharField(max_length=254, default="")
+    action = CharField(max_length=64)
+    target_kind = CharField(max_length=32)
+    target_id = IntegerField(null=True)
+    before = JSONField(null=True)
+    after = JSONField(null=True)
+
+    class Meta:
+        indexes = ((("target_kind", "target_id"), False),)
 
 
 class Notification(BaseModel):
@@ -318,8 +398,11 @@ class Notification(BaseModel):
     sender = ForeignKeyField(RatableObject, null=True, backref="sent_notifications")
     author = ForeignKeyField(User, null=True, backref="notifications")
     text = TextField()
+    # The month (or other period key) a low-score notice is about.
+    period = CharField(max_length=8, null=True)
     status = CharField(max_length=16, default=NEW)
     control_date = DateField(null=True)
+    report = TextField(null=True)
     created = DateTimeField(default=utcnow)
     updated = DateTimeField(default=utcnow)
 
@@ -333,4 +416,6 @@ RAW_TABLES = [Meta, Sphere, Region, RatableObject, ObjectSphere, Service, Object
               ExtraCriterion, Rating, RatingExtra, Registry, RegistryEntry, User, Notification]
 # Tables derived from the raw ones, added in versions 2 and 3 and rebuildable.
 DERIVED_TABLES = [ObjectAggregate, RollupMember, RollupAggregate]
-ALL_TABLES = RAW_TABLES + DERIVED_TABLES
+# The cabinets' accounts and audit log, added in version 4.
+CABINET_TABLES = [UserSession, ApiToken, AccountLink, SignInFailure, AuditEntry]
+ALL_TABLES = RAW_TABLES + DERIVED_TABLES + CABINET_TABLES

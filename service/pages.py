@@ -17,7 +17,7 @@ from markupsafe import Markup
 from peewee import fn
 
 from service import catalog, charts, i18n, ranking
-from service.cabinet import signin as auth
+from service.cabinet import permissions, sessions
 from service.db import database
 from service.errors import ApiError
 from service.i18n import current_language, translate as t
@@ -388,7 +388,7 @@ def object_page(object_id):
     base_url = current_app.config["BASE_URL"]
     # The snippet and the print links are for those who manage the object;
     # an anonymous visitor costs no query here.
-    staff = auth.can_manage(auth.current_user(), obj)
+    staff = permissions.allowed(sessions.current_user(), permissions.READ_RATINGS, obj)
     return render_template(
         "object.html", obj=obj, org=org, info=info, spheres=spheres, region=region, public=public,
         figures=figures, ranks=ranks, chart=chart,

@@ -53,3 +53,44 @@ def rate(client, object_id, *scores, ip=None, **extra):
     payload.setdefault("device_token", uuid.uuid4().hex)
     environ = {"REMOTE_ADDR": ip or f"10.0.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}"}
     return client.post("/api/v1/ratings", json=payload, environ_base=environ)
+
+
+PASSWORD = "correct horse battery"
+
+
+def user(role, organization=None, email=None, password=PASSWORD, **fields):
+    """A cabinet user; ``organization`` is an object or its id."""
+    from werkzeug.security import generate_password_hash
+    from service.models import User
+    email = email or f"{role}-{uuid.uuid4().hex[:8]}@example.by"
+    org_id = getattr(organization, "id", organization)
+    return User.create(email=email, role=role, organization=org_id,
+                       password_hash=generate_password_hash(password, method="pbkdf2:sha256:1000"), **fields)
+
+
+def sign_in(client, account, password=PASSWORD):
+    """Signs ``account`` in through the form, as a browser would; returns the response."""
+    import re
+    body = client.get("/login?lang=en").get_data(as_text=True)
+    csrf = re.search(r'name="csrf" value="([^"]+)"', body).group(1)
+    return client.post("/login?lang=en", data={"email": account.email, "password": password, "csrf": csrf})
+
+
+def csrf_token(client):
+    """The CSRF token of the client's session (signing in sets one)."""
+    with client.session_transaction() as session:
+        if "csrf" not in session:
+            import secrets
+            session["csrf"] = secrets.token_urlsafe(24)
+        return session["csrf"]
+
+
+def token(account):
+    """A personal token for ``account``; pass as ``headers=bearer(text)``."""
+    from service.cabinet import sessions
+    text, _ = sessions.make_token(account, "tests")
+    return text
+
+
+def bearer(text):
+    return {"Authorization": f"Bearer {text}"}

@@ -238,11 +238,9 @@ def test_subdivision_page_links_its_organization(client, world):
 
 
 def test_object_page_gives_staff_the_snippet_and_print_links(client, world):
-    # Signing in itself is tested in test_auth; here the session says who is in.
     staff = User.create(email="head@school.by", role=User.STAFF, organization=world.school,
                         password_hash=generate_password_hash("correct horse battery"))
-    with client.session_transaction() as session:
-        session["user_id"] = staff.id
+    factories.sign_in(client, staff)
     body = client.get(f"/objects/{world.school.id}").get_data(as_text=True)
     staff = body[body.index('<details class="staff">'):]
     snippet = f'<script async src="https://ocenka.test/widget.js" data-object="{world.school.id}"></script>'

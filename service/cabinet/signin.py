@@ -1,94 +1,67 @@
-"""Sign-in for the cabinets' users (operator, moderator, staff, body), and
-who may manage which object.
+"""Signing in and out of the cabinets (operator, moderator, staff, body).
 
-The session is Flask's signed cookie: it holds the user's id and the
-sign-in form's CSRF token, nothing else. An anonymous visitor costs no
-query: ``current_user`` reads the database only when the cookie names a
-user.
+Failed sign-ins are counted in the database per e-mail and per address
+over a sliding window, so that the limit holds across workers and servers
+and a restart does not reset it. Unknown e-mails count too, so the limit
+tells nothing about which accounts exist; the keys are salted hashes, so
+no address is kept.
 """
-import collections
+import datetime
+import hashlib
 import secrets
-import threading
-import time
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from service import csrf, i18n
+from service.cabinet import sessions
+from service.db import write_transaction
 from service.i18n import current_language
 from service.limits import client_address
-from service.models import RollupMember, User
+from service.models import SignInFailure, User, utcnow
 
 bp = Blueprint("auth", __name__)
 
-USER_KEY = "user_id"
-_USER_CACHE = "ocenka.user"
-
-# Failed sign-ins counted per e-mail and per address over a sliding window.
-# The counts live in the worker's memory: each worker keeps its own and a
-# restart forgets them, which is enough to make guessing slow, not
-# impossible. Unknown e-mails count too, so the limit tells nothing about
-# which accounts exist.
 FAILURE_WINDOW = 15 * 60
 FAILURES_PER_EMAIL = 5
 FAILURES_PER_ADDRESS = 50
-_TRACKED_KEYS = 10_000
 
 
-class FailedSignIns:
-    def __init__(self, window=FAILURE_WINDOW, clock=time.monotonic):
-        self.window = window
-        self.clock = clock
-        self._times = collections.OrderedDict()
-        self._lock = threading.Lock()
-
-    def _recent(self, key, now):
-        times = self._times.get(key)
-        if times is None:
-            return None
-        while times and times[0] <= now - self.window:
-            times.popleft()
-        if not times:
-            del self._times[key]
-            return None
-        return times
-
-    def count(self, key):
-        with self._lock:
-            times = self._recent(key, self.clock())
-            return len(times) if times else 0
-
-    def add(self, key):
-        with self._lock:
-            now = self.clock()
-            times = self._recent(key, now)
-            if times is None:
-                times = self._times[key] = collections.deque()
-            times.append(now)
-            self._times.move_to_end(key)
-            # Memory stays bounded when someone tries many different e-mails;
-            # the per-address count still holds them back.
-            while len(self._times) > _TRACKED_KEYS:
-                self._times.popitem(last=False)
-
-    def forget(self, key):
-        with self._lock:
-            self._times.pop(key, None)
+def _failure_key(kind, value):
+    secret = current_app.config["SECRET_KEY"]
+    return hashlib.sha256(f"{secret}\n{kind}\n{value}".encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
-def _failures():
-    # Per app, so that two apps in one process (tests) do not share counts.
-    return current_app.extensions.setdefault("ocenka.failed_sign_ins", FailedSignIns())
+def failures(key, now=None):
+    now = now or utcnow()
+    since = now - datetime.timedelta(seconds=FAILURE_WINDOW)
+    return SignInFailure.select().where((SignInFailure.key == key) & (SignInFailure.created > since)).count()
+
+
+def add_failures(keys, now=None):
+    now = now or utcnow()
+    stale = now - datetime.timedelta(seconds=FAILURE_WINDOW)
+    with write_transaction():
+        # Old failures of these keys go as new ones come, so the table
+        # holds one window's worth.
+        SignInFailure.delete().where(SignInFailure.key.in_(keys) & (SignInFailure.created <= stale)).execute()
+        SignInFailure.insert_many([(k, now) for k in keys],
+                                  fields=[SignInFailure.key, SignInFailure.created]).execute()
+
+
+def forget_failures(key):
+    with write_transaction():
+        SignInFailure.delete().where(SignInFailure.key == key).execute()
 
 
 _dummy_hash = []
 
 
-def _check_password(user, password):
+def check_password(user, password):
     """Takes as long for an unknown e-mail as for a known one, so timing
     does not tell which e-mails have accounts."""
-    if user is None:
+    if user is None or not user.password_hash:
         if not _dummy_hash:
             _dummy_hash.append(generate_password_hash(secrets.token_hex(16)))
         check_password_hash(_dummy_hash[0], password)
@@ -96,38 +69,7 @@ def _check_password(user, password):
     return check_password_hash(user.password_hash, password)
 
 
-# -- who is signed in ------------------------------------------------------------
-
-def current_user():
-    """The signed-in active user or None, read once per request."""
-    environ = request.environ
-    if _USER_CACHE not in environ:
-        user_id = session.get(USER_KEY)
-        user = None
-        if isinstance(user_id, int):
-            user = User.get_or_none((User.id == user_id) & (User.active == True))  # noqa: E712
-        environ[_USER_CACHE] = user
-    return environ[_USER_CACHE]
-
-
-def can_manage(user, obj):
-    """Whether ``user`` may take ``obj``'s widget snippet and print
-    materials: the operator and moderators everywhere, staff in their own
-    organization (its subdivisions included), an authorized body wherever
-    its accepted registry reaches."""
-    if user is None or not user.active:
-        return False
-    if user.role in (User.OPERATOR, User.MODERATOR):
-        return True
-    if user.organization_id is None:
-        return False
-    if user.role == User.STAFF:
-        return user.organization_id == obj.organization_id_or_self
-    if user.role == User.BODY:
-        return (RollupMember.select()
-                .where((RollupMember.organization == user.organization_id) & (RollupMember.object == obj.id))
-                .exists())
-    return False
+current_user = sessions.current_user
 
 
 @bp.app_template_global()
@@ -140,19 +82,19 @@ def auth_csrf_token():
     return csrf.token()
 
 
-def safe_next(target):
-    """A path on this site to go to after signing in, or "/". Anything that
+def safe_next(target, default="/"):
+    """A path on this site to go to after signing in, or ``default``. Anything that
     a browser could read as another host is refused: ``//host``, ``/\\host``
     (browsers treat the backslash as a slash), a scheme, control characters."""
     if not target or not isinstance(target, str) or len(target) > 2000:
-        return "/"
+        return default
     if not target.startswith("/") or target.startswith(("//", "/\\")):
-        return "/"
+        return default
     if "\\" in target or any(ord(c) < 32 or ord(c) == 127 for c in target):
-        return "/"
+        return default
     parts = urlsplit(target)
     if parts.scheme or parts.netloc:
-        return "/"
+        return default
     return target
 
 
@@ -172,7 +114,7 @@ def _form(status=200, error=None, email="", next_url="/"):
 
 @bp.get("/login")
 def login():
-    next_url = safe_next(request.args.get("next"))
+    next_url = safe_next(request.args.get("next"), "/cabinet/")
     if current_user() is not None:
         return redirect(next_url)
     return _form(next_url=next_url)
@@ -180,28 +122,22 @@ def login():
 
 @bp.post("/login")
 def login_submit():
-    next_url = safe_next(request.form.get("next"))
+    next_url = safe_next(request.form.get("next"), "/cabinet/")
     email = (request.form.get("email") or "").strip().lower()[:254]
     password = request.form.get("password") or ""
     if not csrf.valid():
         return _form(400, i18n.translate("auth.error.csrf"), email, next_url)
-    failures = _failures()
     address = client_address(request.remote_addr, request.headers.get("X-Forwarded-For"),
                              current_app.config["TRUSTED_PROXIES"])
-    email_key, address_key = ("email", email), ("address", address)
-    if failures.count(email_key) >= FAILURES_PER_EMAIL or failures.count(address_key) >= FAILURES_PER_ADDRESS:
+    email_key, address_key = _failure_key("email", email), _failure_key("address", address)
+    if failures(email_key) >= FAILURES_PER_EMAIL or failures(address_key) >= FAILURES_PER_ADDRESS:
         return _form(429, i18n.translate("auth.error.too_many", minutes=FAILURE_WINDOW // 60), email, next_url)
     user = User.get_or_none(User.email == email) if email else None
-    if not (_check_password(user, password) and user.active):
-        failures.add(email_key)
-        failures.add(address_key)
+    if not (check_password(user, password) and user.active):
+        add_failures([email_key, address_key])
         return _form(400, i18n.translate("auth.error.credentials"), email, next_url)
-    failures.forget(email_key)
-    # A new session: nothing set before signing in (a planted token, say)
-    # carries over into the signed-in one.
-    session.clear()
-    session[USER_KEY] = user.id
-    request.environ.pop(_USER_CACHE, None)
+    forget_failures(email_key)
+    sessions.start(user)
     return redirect(next_url)
 
 
@@ -209,7 +145,7 @@ def login_submit():
 def logout():
     if not csrf.valid():
         return render_template("error.html", status=400, message=i18n.translate("auth.error.csrf")), 400
-    session.clear()
+    sessions.end()
     return redirect(url_for("pages.home", lang=current_language()))
 
 
