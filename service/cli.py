@@ -1,5 +1,6 @@
 """Commands: ``flask --app wsgi demo | create-user | rebuild-aggregates``
 (``init-db`` lives with the schema in db.py)."""
+import secrets
 import time
 
 import click
@@ -16,8 +17,10 @@ from service.models import RatableObject, User
 @click.option("--orgs", default=300, show_default=True, type=click.IntRange(1, 200_000))
 @click.option("--ratings", default=10_000, show_default=True, type=click.IntRange(0, 50_000_000))
 @click.option("--seed", default=1, show_default=True, type=int)
+@click.option("--users/--no-users", default=True, show_default=True,
+              help="also one cabinet user of each role, with a new password printed once")
 @click.pass_context
-def demo_command(ctx, orgs, ratings, seed):
+def demo_command(ctx, orgs, ratings, seed, users):
     """Fill an empty database with realistic demo data."""
     from flask import current_app
     started = time.monotonic()
@@ -28,6 +31,10 @@ def demo_command(ctx, orgs, ratings, seed):
                           echo=click.echo)
         except demo.DemoError as error:
             raise click.ClickException(str(error)) from None
+        if users:
+            password = secrets.token_urlsafe(9)
+            click.echo(f"cabinet users (sign in at /login), each with the password {password}:")
+            demo.users(password, echo=click.echo)
         analyze()
     click.echo(f"demo data ready in {time.monotonic() - started:.1f} s")
 

@@ -12,10 +12,12 @@ import random
 import uuid
 from zoneinfo import ZoneInfo
 
+from peewee import fn
+
 from service import ranking
 from service.db import bulk_insert, database
 from service.models import (
-    ObjectService, ObjectSphere, RatableObject, Rating, Region, Registry, RegistryEntry, Service, Sphere,
+    ObjectService, ObjectSphere, RatableObject, Rating, Region, Registry, RegistryEntry, Service, Sphere, User,
     BASE_CRITERIA, utcnow,
 )
 from service.questionnaire import CRITERIA
@@ -226,10 +228,10 @@ def generate(orgs=300, ratings=10_000, seed=1, now=None, timezone="Europe/Minsk"
         # each ministry over its sphere's; accepted, so they roll up.
         for code, committee in committees.items():
             members = [o["id"] for o in rated_orgs if o["region"] == regions[code]]
-            _registry(committee["id"], members, now)
+            _registry(committee["id"], members, now, f"Организации: {committee['name']}")
         for sphere, ministry in ministries.items():
             members = [o["id"] for o in rated_orgs if o["_sphere"] == sphere]
-            _registry(ministry["id"], members, now)
+            _registry(ministry["id"], members, now, f"Подчинённые организации: {ministry['name']}")
         echo(f"organizations: {len(org_rows)} ({len(rated_orgs)} rated, {len(committees) + len(ministries)} bodies),"
              f" subdivisions: {len(sub_rows)}")
 
@@ -241,12 +243,40 @@ def generate(orgs=300, ratings=10_000, seed=1, now=None, timezone="Europe/Minsk"
     return len(org_rows), len(sub_rows), ratings
 
 
+REJECTIONS = ["Оскорбительные выражения", "Отзыв не о качестве услуги", "Содержит персональные данные"]
+
+
+def users(password, echo=print):
+    """One cabinet user of each role, all with ``password``: the operator,
+    a moderator, the staff of the most rated organization and the first
+    executive committee (an authorized body with an accepted registry)."""
+    from werkzeug.security import generate_password_hash
+    busiest = (RatableObject.select(RatableObject.id, RatableObject.name)
+               .join(Rating, on=(Rating.object == RatableObject.id))
+               .where(RatableObject.kind == RatableObject.ORGANIZATION)
+               .group_by(RatableObject.id, RatableObject.name)
+               .order_by(fn.COUNT(Rating.id).desc()).first())
+    body = (RatableObject.select().join(Registry, on=(Registry.body == RatableObject.id))
+            .where(RatableObject.is_authorized_body == True).order_by(RatableObject.id).first())  # noqa: E712
+    accounts = [("operator@demo.ocenka.by", User.OPERATOR, None), ("moderator@demo.ocenka.by", User.MODERATOR, None)]
+    if busiest is not None:
+        accounts.append(("staff@demo.ocenka.by", User.STAFF, busiest))
+    if body is not None:
+        accounts.append(("body@demo.ocenka.by", User.BODY, body))
+    hashed = generate_password_hash(password)
+    for email, role, organization in accounts:
+        User.create(email=email, role=role, organization=organization, password_hash=hashed)
+        where = f" ({organization.name})" if organization is not None else ""
+        echo(f"  {role:<9} {email}{where}")
+    return [email for email, _, _ in accounts]
+
+
 def _insert(model, rows, fields):
     bulk_insert(model, fields, rows)
 
 
-def _registry(body_id, members, now):
-    registry = Registry.create(body=body_id, state=Registry.ACCEPTED, created=now, updated=now)
+def _registry(body_id, members, now, name):
+    registry = Registry.create(body=body_id, name=name, state=Registry.ACCEPTED, created=now, updated=now)
     _insert(RegistryEntry, [(registry.id, m) for m in members], [RegistryEntry.registry, RegistryEntry.organization])
 
 
@@ -263,7 +293,8 @@ def _ratings(rng, orgs, subs, org_services, count, now, tz):
         org["_quality"] = min(0.995, max(0.45, rng.gauss(0.925, 0.06)))
     reasons_of = {c: list(spec["reasons"]) for c, spec in CRITERIA.items()}
     fields = [Rating.object, Rating.service, Rating.simplicity, Rating.information, Rating.timeliness,
-              Rating.politeness, Rating.reasons, Rating.comment, Rating.comment_status, Rating.answer, Rating.answered,
+              Rating.politeness, Rating.reasons, Rating.comment, Rating.comment_status, Rating.moderation_reason,
+              Rating.answer, Rating.answered,
               Rating.channel, Rating.created, Rating.month, Rating.client_token, Rating.client_hash, Rating.address_hash]
     span = 730 * 86400
     batch = []
@@ -287,17 +318,18 @@ def _ratings(rng, orgs, subs, org_services, count, now, tz):
         # More ratings lately, as the portal grows.
         created = now - datetime.timedelta(seconds=int(span * (1 - math.sqrt(rng.random()))) + 60)
         local = created.replace(tzinfo=datetime.timezone.utc).astimezone(tz)
-        comment = status = answer = answered = None
+        comment = status = answer = answered = moderation = None
         if rng.random() < 0.07:
             satisfied = sum(scores) >= 16
             comment = rng.choice(GOOD_COMMENTS if satisfied else BAD_COMMENTS)
             status = _weighted(rng, [("approved", 80), ("pending", 15), ("rejected", 5)])
+            moderation = rng.choice(REJECTIONS) if status == "rejected" else None
             if not satisfied and status == "approved" and rng.random() < 0.4:
                 answer, answered = rng.choice(ANSWERS), created + datetime.timedelta(days=rng.randint(1, 5))
         services = org_services.get(org["id"])
         service = rng.choice(services) if services and rng.random() < 0.4 else None
         batch.append((target, service, *scores, sorted(set(reasons)), comment, status or Rating.COMMENT_NONE,
-                      answer, answered, _weighted(rng, CHANNELS), created, local.year * 100 + local.month,
+                      moderation, answer, answered, _weighted(rng, CHANNELS), created, local.year * 100 + local.month,
                       str(uuid.UUID(int=rng.getrandbits(128), version=4)),
                       f"{rng.getrandbits(128):032x}", f"{rng.getrandbits(96):032x}"))
         if len(batch) >= 20_000:
