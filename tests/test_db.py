@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from service import ranking
+from service import ranking, structure
 from service.db import current_version, database, is_sqlite, make_database
 from service.migrations import MIGRATIONS
 from service.models import ObjectAggregate, Rating, RollupMember
@@ -76,3 +76,34 @@ def test_upgrade_from_the_first_version_keeps_every_rating(app, db, runner):
     # And running it again changes nothing.
     again = runner.invoke(args=["init-db"])
     assert f"up to date (version {MIGRATIONS[-1][0]})" in again.output
+
+
+def test_upgrade_to_the_cabinets_keeps_users_and_comments(app, db, runner):
+    """A database at version 3 (before the cabinets) gets the new columns
+    and tables; its users, registries and comments stay as they were."""
+    from playhouse.migrate import SchemaMigrator, migrate as apply_operations
+    from service.db import SchemaVersion
+    from service.models import CABINET_TABLES, Registry, User
+    world = factories.small_world()
+    user = User.create(email="head@school.by", role=User.STAFF, organization=world.school, password_hash="x")
+    registry = structure.create_registry(world.body, [world.school])
+    factories.rate(app.test_client(), world.school.id, comment="Спасибо")
+    database.drop_tables(CABINET_TABLES)
+    migrator = SchemaMigrator.from_database(database)
+    dropped = [("user", "language"), ("registry", "name"), ("extra_criterion", "decision_reason"),
+               ("extra_criterion", "proposed_by_id"), ("rating", "moderation_reason"), ("rating", "moderated"),
+               ("notification", "period"), ("notification", "report")]
+    apply_operations(migrator.drop_index("extra_criterion", "extra_criterion_proposed_by_id"),
+                     *[migrator.drop_column(table, column) for table, column in dropped])
+    SchemaVersion.delete().where(SchemaVersion.version > 3).execute()
+    comments = list(database.execute_sql("SELECT id, comment, comment_status FROM rating ORDER BY id"))
+
+    result = runner.invoke(args=["init-db"])
+    assert result.exit_code == 0, result.output
+    assert "upgraded from version 3 to 4" in result.output
+    for table, column in dropped:
+        assert column in {c.name for c in database.get_columns(table)}, (table, column)
+    assert all(database.table_exists(m._meta.table_name) for m in CABINET_TABLES)
+    assert User.get_by_id(user.id).language == "ru"
+    assert Registry.get_by_id(registry.id).name == ""
+    assert list(database.execute_sql("SELECT id, comment, comment_status FROM rating ORDER BY id")) == comments
