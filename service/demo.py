@@ -58,7 +58,7 @@ KINDS = {
     "employment": ("Отдел занятости {district_rod} райисполкома",),
     "transport": ("Автостанция «{town}»", "Автобусный парк № {n} г. {town}", "Железнодорожный вокзал г. {town}"),
     "culture": ("ГУК «Централизованная библиотечная система {district_rod} района», филиал № {n}",
-                "ГУК «Дом культуры г. {town}»", "ГУК «{district_gen} краеведческий музей»"),
+                "ГУК «Дом культуры г. {town}»", "ГУК «{district_adj} краеведческий музей»"),
     "communications": ("Отделение почтовой связи {town} — {n}", "Сервисный центр «Белтелеком» г. {town}, № {n}"),
     "taxes": ("Инспекция МНС по {district_dat} району",),
     "sport": ("ГУ «Физкультурно-оздоровительный комплекс г. {town}»", "ДЮСШ № {n} г. {town}"),
@@ -115,10 +115,17 @@ def _dative(adjective):
     return adjective
 
 
-def _town_adjective(town):
-    special = {"Минск": "Минская", "Брест": "Брестская", "Гомель": "Гомельская", "Гродно": "Гродненская",
-               "Могилёв": "Могилёвская", "Витебск": "Витебская", "Пинск": "Пинская", "Борисов": "Борисовская"}
-    return special.get(town, f"{town}ская")
+def _town_adjective(town, district):
+    """«Брест» → «Брестская», «Барановичи» (Барановичский район) → «Барановичская»."""
+    special = {"Минск": "Минская", "Гомель": "Гомельская", "Гродно": "Гродненская", "Могилёв": "Могилёвская",
+               "Жодино": "Жодинская"}
+    if town in special:
+        return special[town]
+    if district.endswith("ий") and district[:3] == town[:3]:
+        return district[:-2] + "ая"
+    if town.endswith("к"):
+        return town + "ая"
+    return f"{town}ская"
 
 
 def _weighted(rng, pairs):
@@ -188,7 +195,7 @@ def generate(orgs=300, ratings=10_000, seed=1, now=None, timezone="Europe/Minsk"
             counters[key] = counters.get(key, 0) + 1
             if "{n}" not in pattern and counters[key] > 1:
                 continue  # one central hospital per district
-            name = pattern.format(n=counters[key], town=town, town_gen=_town_adjective(town),
+            name = pattern.format(n=counters[key], town=town, town_gen=_town_adjective(town, district), district_adj=district,
                                   district_gen=district[:-2] + "ая" if district.endswith("ий") else district,
                                   district_rod=_genitive(district), district_dat=_dative(district))
             extra = ["employment"] if sphere == "social" and rng.random() < 0.5 else []

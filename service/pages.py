@@ -52,7 +52,10 @@ def lang_url(code):
     """This page in another language: the same path and query, ``lang`` replaced."""
     args = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"]
     args.append(("lang", code))
-    return f"{request.path}?{urlencode(args)}"
+    # Leading slashes and backslashes collapse to one: "//host" or "/\\host"
+    # in a link would lead a browser to another site.
+    path = "/" + request.path.lstrip("/\\")
+    return f"{path}?{urlencode(args)}"
 
 
 @bp.app_template_global()

@@ -1,0 +1,35 @@
+"""Demo data reads as real names and brings one cabinet user of each role."""
+import re
+
+from service.models import RatableObject, User
+from tests import factories
+
+
+def test_demo_names_are_spelled_right(runner, db):
+    result = runner.invoke(args=["demo", "--orgs", "3000", "--ratings", "0", "--seed", "5", "--no-users"])
+    assert result.exit_code == 0, result.output
+    names = [o.name for o in RatableObject.select(RatableObject.name)]
+    assert not [n for n in names if "скская" in n or "кая краеведческий" in n or "ая краеведческий" in n]
+    assert any("краеведческий музей" in n for n in names)
+    assert User.select().count() == 0
+
+
+def test_demo_users_sign_in_with_the_printed_password(app, runner, db):
+    result = runner.invoke(args=["demo", "--orgs", "40", "--ratings", "800", "--seed", "2"])
+    assert result.exit_code == 0, result.output
+    password = re.search(r"each with the password (\S+):", result.output).group(1)
+    users = {u.role: u for u in User.select()}
+    assert set(users) == set(User.ROLES)
+    assert users["staff"].organization is not None and users["body"].organization.is_authorized_body
+    for role, user in users.items():
+        assert user.email in result.output
+        client = app.test_client()
+        assert factories.sign_in(client, user, password).status_code == 302, role
+        assert client.get("/cabinet/").status_code == 200
+
+
+def test_links_on_an_error_page_stay_on_the_site(client, db):
+    for path in ("/%5Cevil.example", "//evil.example/x", "/%5C%5Cevil.example"):
+        body = client.get(path).get_data(as_text=True)
+        hrefs = re.findall(r'href="([^"]*)"', body)
+        assert hrefs and all(h.startswith(("/", "#")) and not h.startswith(("//", "/\\")) for h in hrefs), (path, hrefs)
