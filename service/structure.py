@@ -260,6 +260,13 @@ def change_registry_entries(registry, add=(), remove=()):
     add, remove = _ids(add), _ids(remove)
     _check_listable(registry, add)
     with database.atomic():
+        # Touching the row first, on the condition that it is still
+        # editable, holds off a concurrent move until this edit commits.
+        now = utcnow()
+        if not Registry.update(updated=now).where((Registry.id == registry.id)
+                                                  & Registry.state.in_(EDITABLE)).execute():
+            raise RegistryStateError("the registry was moved meanwhile; only a draft or a returned one can be edited")
+        registry.updated = now
         current = registry_members(registry)
         added, removed = add - current, (remove & current) - add
         for chunk in _chunks(removed):
@@ -268,9 +275,6 @@ def change_registry_entries(registry, add=(), remove=()):
         for chunk in _chunks(added):
             RegistryEntry.insert_many([(registry.id, i) for i in chunk],
                                       fields=[RegistryEntry.registry, RegistryEntry.organization]).execute()
-        if added or removed:
-            registry.updated = utcnow()
-            registry.save(only=[Registry.updated])
     return added, removed
 
 
@@ -301,10 +305,14 @@ def move_registry(registry, state, reason=None):
             (Registry.update(state=Registry.DRAFT, updated=utcnow())
              .where((Registry.body == registry.body_id) & (Registry.state == Registry.ACCEPTED)
                     & (Registry.id != registry.id)).execute())
-        registry.state = state
-        registry.return_reason = reason.strip() if state == Registry.RETURNED else None
-        registry.updated = utcnow()
-        registry.save()
+        # On the condition that nobody moved it meanwhile (two clicks, two operators).
+        changes = dict(state=state, return_reason=reason.strip() if state == Registry.RETURNED else None,
+                       updated=utcnow())
+        if not Registry.update(**changes).where((Registry.id == registry.id)
+                                                & (Registry.state == registry.state)).execute():
+            raise RegistryStateError(f"the registry was moved meanwhile; it is no longer {registry.state}")
+        for key, value in changes.items():
+            setattr(registry, key, value)
         if affects_rollup:
             ranking.rebuild_rollup()
     return registry
