@@ -1,4 +1,4 @@
-"""Commands: ``flask --app wsgi demo | create-user | rebuild-aggregates``
+"""Commands: ``flask --app wsgi demo | create-user | create-token | rebuild-aggregates``
 (``init-db`` lives with the schema in db.py)."""
 import secrets
 import time
@@ -7,8 +7,9 @@ import click
 from flask.cli import with_appcontext
 from werkzeug.security import generate_password_hash
 
-from service import demo, ranking
+from service import accounts, demo, ranking
 from service.db import analyze, database, migrate
+from service.errors import ApiError
 from service.models import RatableObject, User
 
 
@@ -68,6 +69,29 @@ def create_user_command(email, role, name, unp, password):
     click.echo(f"created {role} {email}")
 
 
+@click.command("create-token")
+@with_appcontext
+@click.option("--email", required=True, help="the user the token acts as")
+@click.option("--name", default="command line", show_default=True, help="what the token is for")
+def create_token_command(email, name):
+    """Make a personal token for the cabinet API; it is printed once, on the last line."""
+    email = email.strip().lower()
+    with database.connection_context():
+        user = User.get_or_none(User.email == email)
+        if user is None:
+            raise click.ClickException(f"no user {email}")
+        if not user.active:
+            raise click.ClickException(f"the user {email} is deactivated; a token would not work")
+        try:
+            text, row = accounts.make_token(user, {"name": name})
+        except ApiError as error:
+            raise click.BadParameter("; ".join(m for ms in error.errors.values() for m in ms),
+                                     param_hint="--name") from None
+    click.echo(f"token {row.id} for {user.email} ({user.role}); it is shown only now, only its hash is kept:",
+               err=True)
+    click.echo(text)
+
+
 @click.command("rebuild-aggregates")
 @with_appcontext
 def rebuild_aggregates_command():
@@ -90,5 +114,5 @@ def rebuild_aggregates_command():
 
 
 def register(app):
-    for command in (demo_command, create_user_command, rebuild_aggregates_command):
+    for command in (demo_command, create_user_command, create_token_command, rebuild_aggregates_command):
         app.cli.add_command(command)

@@ -69,3 +69,38 @@ def test_rebuild_aggregates_reports_differences(runner, client, world):
     output = runner.invoke(args=["rebuild-aggregates"]).output
     assert "1 aggregate(s) differed" in output and f"object {world.school.id}, period all" in output
     assert ranking.stored_aggregates() == ranking.aggregates_from_ratings()
+
+
+def test_create_token_prints_it_once_and_it_works_at_once(runner, client, world):
+    from service.models import ApiToken, AuditEntry
+    from tests.factories import bearer, user
+    head = user("staff", world.school, email="head@school.by")
+    result = runner.invoke(args=["create-token", "--email", " Head@School.by ", "--name", "1C export"])
+    assert result.exit_code == 0, result.output
+    token = result.stdout.strip().splitlines()[-1]
+    assert result.stdout.strip() == token  # stdout is the token alone: TOKEN=$(flask create-token ...)
+    assert "shown only now" in result.stderr
+    row = ApiToken.get(ApiToken.user == head.id)
+    assert row.name == "1C export" and token not in row.token_hash
+    response = client.get("/api/v1/cabinet/me", headers=bearer(token))
+    assert response.status_code == 200 and response.get_json()["email"] == "head@school.by"
+    entry = AuditEntry.get(AuditEntry.action == "token.create")
+    assert entry.user_id is None and entry.after["via"] == "cli" and token not in str(entry.after)
+    assert runner.invoke(args=["create-token", "--email", "head@school.by"]).exit_code == 0
+    assert ApiToken.get(ApiToken.id != row.id).name == "command line"
+
+
+@pytest.mark.parametrize("setup, args, message", [
+    (None, ["--email", "nobody@school.by"], "no user nobody@school.by"),
+    ("inactive", ["--email", "head@school.by"], "deactivated"),
+    (None, ["--email", "head@school.by", "--name", "x" * 101], "Too long"),
+    (None, ["--email", "head@school.by", "--name", " "], "fill this in"),
+    (None, [], "--email"),
+])
+def test_create_token_refuses_unknown_and_inactive_users(runner, world, setup, args, message):
+    from service.models import ApiToken
+    from tests.factories import user
+    user("staff", world.school, email="head@school.by", active=setup != "inactive")
+    result = runner.invoke(args=["create-token", *args])
+    assert result.exit_code != 0 and message in result.output
+    assert result.stdout == "" and ApiToken.select().count() == 0
