@@ -342,7 +342,7 @@ def registries_json():
 
 
 @api.post("/registries")
-def create_json():
+def registry_create_json():
     registry = create(actor(), json_body())
     return jsonify(id=registry.id, status=registry.state), 201
 
@@ -360,7 +360,7 @@ def registry_json(registry_id):
 
 
 @api.put("/registries/<int:registry_id>/entries")
-def entries_json(registry_id):
+def registry_entries_json(registry_id):
     user = actor()
     registry = get_or_404(Registry, registry_id)
     set_entries(user, registry, json_body())
@@ -368,7 +368,7 @@ def entries_json(registry_id):
 
 
 @api.post("/registries/<int:registry_id>/transitions")
-def transition_json(registry_id):
+def registry_transition_json(registry_id):
     user = actor()
     registry = get_or_404(Registry, registry_id)
     move(user, registry, json_body())
@@ -401,7 +401,7 @@ def registries_page():
 
 
 @pages.post("/registries")
-def create_page():
+def registry_create_page():
     user = actor()
     form = {"name": request.form.get("name", ""), "copy_from": request.form.get("copy_from") or None}
     try:
@@ -444,7 +444,7 @@ def _ticked_ids(name):
 
 
 @pages.post("/registries/<int:registry_id>/entries")
-def entries_page(registry_id):
+def registry_entries_page(registry_id):
     user = actor()
     registry = get_or_404(Registry, registry_id)
     form = {"op": request.form.get("op", ""), "pasted": request.form.get("pasted", "")}
@@ -472,7 +472,7 @@ def entries_page(registry_id):
 
 
 @pages.post("/registries/<int:registry_id>/transitions")
-def transition_page(registry_id):
+def registry_transition_page(registry_id):
     user = actor()
     registry = get_or_404(Registry, registry_id)
     form = {"to": request.form.get("to", ""), "reason": request.form.get("reason") or None}
