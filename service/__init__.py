@@ -7,7 +7,7 @@ from flask import Flask, jsonify
 from flask_cors import CORS
 
 from service import config as configuration
-from service import db, errors, i18n
+from service import db, errors, i18n, inputs
 
 
 def create_app(test_config=None):
@@ -27,6 +27,7 @@ def create_app(test_config=None):
     app.json.sort_keys = False
     logging.basicConfig(level=logging.INFO)
 
+    inputs.init_app(app)
     db.init_app(app)
     errors.register(app)
     i18n.init_app(app)

@@ -1,9 +1,11 @@
 """One exception for "the request is wrong", and the handlers that turn
 every error into JSON under /api and into a readable page elsewhere. Views
 raise; they never build error responses by hand."""
+import json
 import logging
+from html import escape
 
-from flask import jsonify, render_template, request
+from flask import current_app, render_template, request
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -31,7 +33,7 @@ def register(app):
     @app.errorhandler(ApiError)
     def _api_error(error):
         if _wants_json():
-            return jsonify(errors=error.errors), error.status, error.headers
+            return _json(error.errors, error.status, error.headers)
         return _page(error.status, "; ".join(m for ms in error.errors.values() for m in ms), error.headers)
 
     @app.errorhandler(HTTPException)
@@ -40,20 +42,48 @@ def register(app):
         if error.code == 405 and error.valid_methods:
             headers["Allow"] = ", ".join(error.valid_methods)
         if _wants_json():
-            return jsonify(errors={"_request": [error.description or error.name]}), error.code, headers
+            return _json({"_request": [error.description or error.name]}, error.code, headers)
         return _page(error.code, error.description or error.name, headers)
 
     @app.errorhandler(Exception)
     def _unexpected(error):
         log.exception("unhandled error on %s %s", request.method, request.path)
         if _wants_json():
-            return jsonify(errors={"_server": ["internal error; nothing was changed"]}), 500
+            return _json({"_server": ["internal error; nothing was changed"]}, 500)
         return _page(500, "internal error")
 
 
-def _page(status, message, headers=None):
+# The answers below are encoded here, inside the handler, and never fail:
+# a message may quote input that UTF-8 cannot encode (a lone surrogate in a
+# field name), and an exception raised while Flask encodes a handler's
+# answer is not handled again, so the client would get werkzeug's bare 500.
+
+def _printable(value):
+    """``value`` with any text UTF-8 cannot encode written as escapes."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_printable(str(k)): _printable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_printable(v) for v in value]
+    return value
+
+
+def _json(errors, status, headers=None):
     try:
-        body = render_template("error.html", status=status, message=message)
+        body = json.dumps({"errors": errors}, ensure_ascii=False).encode("utf-8")
+    except (TypeError, ValueError):  # UnicodeEncodeError is a ValueError
+        body = json.dumps({"errors": _printable(errors)}, ensure_ascii=False, default=str).encode("utf-8")
+    response = current_app.response_class(body + b"\n", status=status, mimetype="application/json")
+    response.headers.update(headers or {})
+    return response
+
+
+def _page(status, message, headers=None):
+    message = _printable(message)
+    try:
+        body = render_template("error.html", status=status, message=message).encode("utf-8")
     except Exception:  # the error page must not fail in turn
-        body = f"<!doctype html><title>{status}</title><h1>{status}</h1>"
-    return body, status, headers or {}
+        body = (f"<!doctype html><meta charset=utf-8><title>{status}</title><h1>{status}</h1>"
+                f"<p>{escape(message)}</p><p><a href=\"/\">/</a></p>").encode("utf-8")
+    return body, status, {"Content-Type": "text/html; charset=utf-8", **(headers or {})}

@@ -11,13 +11,26 @@ from service.questionnaire import COMMENT_MAX, REASONS, SCALE_MAX, SCALE_MIN
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
+# The widest integer either database stores (a signed 64-bit column); a
+# larger one would fail in the driver instead of being refused.
+INT64_MIN, INT64_MAX = -2**63, 2**63 - 1
+
+
 class StrictInteger(fields.Integer):
-    """An integer given as a JSON number: no strings, fractions or booleans."""
+    """An integer given as a JSON number: no strings, fractions or booleans,
+    and never beyond 64 bits."""
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, bool) or not isinstance(value, int):
             raise ValidationError("must be a whole number")
+        if not INT64_MIN <= value <= INT64_MAX:
+            raise ValidationError("is out of range")
         return super()._deserialize(value, attr, data, **kwargs)
+
+
+def Id(**kwargs):  # noqa: N802 - a field factory, read like a field class
+    """An object's id: a whole number from 1 to 2**63 - 1."""
+    return StrictInteger(validate=validate.Range(min=1, max=INT64_MAX), **kwargs)
 
 
 class ScoresField(fields.Field):
@@ -45,8 +58,8 @@ class RatingSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    object = StrictInteger(required=True, validate=validate.Range(min=1))
-    service = StrictInteger(load_default=None, allow_none=True, validate=validate.Range(min=1))
+    object = Id(required=True)
+    service = Id(load_default=None, allow_none=True)
     scores = ScoresField(required=True)
     extra = fields.Dict(keys=fields.String(validate=validate.Length(max=64)), values=StrictInteger(),
                         load_default=dict)
