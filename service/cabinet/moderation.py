@@ -50,6 +50,12 @@ def _pages(total, per_page):
     return max(1, -(-total // per_page))
 
 
+def _stray(errors, shown):
+    """Errors of an item no longer on the page (decided meanwhile): shown on
+    top, since the item's own form is gone."""
+    return {item_id: messages for item_id, messages in (errors or {}).items() if item_id not in shown}
+
+
 def _saved_redirect(endpoint, anchor=""):
     page = request.args.get("page")
     params = {"page": page} if page and page.isdigit() and page != "1" else {}
@@ -91,6 +97,7 @@ def _render_comments(user, args, errors=None, typed=None, status=200):
              "extras": [(c.label(lang), v, c.scale_max) for c, v in extras.get(r.id, ())],
              "created": local_time(r.created)} for r in items]
     return render_template("cabinet/moderation_comments.html", title=t("cabinet.nav.comments"), rows=rows,
+                           stray_errors=_stray(errors, {r.id for r in items}),
                            total=total, args=args, pages=_pages(total, args["per_page"]),
                            labels=score_labels(lang),
                            errors=errors or {}, typed=typed or {}, saved=request.args.get("saved") == "1",
@@ -177,6 +184,7 @@ def _render_criteria(user, args, errors=None, typed=None, status=200, form=None,
     items, total = _paged(query, args)
     owners = object_labels({c.owner_id for c in items})
     context = dict(title=t("cabinet.nav.criteria"), deciding=deciding, items=items, owners=owners, total=total,
+                   stray_errors=_stray(errors, {c.id for c in items}),
                    args=args, pages=_pages(total, args["per_page"]), errors=errors or {}, typed=typed or {},
                    saved=request.args.get("saved") == "1", languages=LANGUAGES, reason_max=comments.REASON_MAX,
                    local=local_time)
