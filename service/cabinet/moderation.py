@@ -50,12 +50,6 @@ def _pages(total, per_page):
     return max(1, -(-total // per_page))
 
 
-def _stray(errors, shown):
-    """Errors of an item no longer on the page (decided meanwhile): shown on
-    top, since the item's own form is gone."""
-    return {item_id: messages for item_id, messages in (errors or {}).items() if item_id not in shown}
-
-
 def _saved_redirect(endpoint, anchor=""):
     page = request.args.get("page")
     params = {"page": page} if page and page.isdigit() and page != "1" else {}
@@ -97,7 +91,6 @@ def _render_comments(user, args, errors=None, typed=None, status=200):
              "extras": [(c.label(lang), v, c.scale_max) for c, v in extras.get(r.id, ())],
              "created": local_time(r.created)} for r in items]
     return render_template("cabinet/moderation_comments.html", title=t("cabinet.nav.comments"), rows=rows,
-                           stray_errors=_stray(errors, {r.id for r in items}),
                            total=total, args=args, pages=_pages(total, args["per_page"]),
                            labels=score_labels(lang),
                            errors=errors or {}, typed=typed or {}, saved=request.args.get("saved") == "1",
@@ -184,7 +177,6 @@ def _render_criteria(user, args, errors=None, typed=None, status=200, form=None,
     items, total = _paged(query, args)
     owners = object_labels({c.owner_id for c in items})
     context = dict(title=t("cabinet.nav.criteria"), deciding=deciding, items=items, owners=owners, total=total,
-                   stray_errors=_stray(errors, {c.id for c in items}),
                    args=args, pages=_pages(total, args["per_page"]), errors=errors or {}, typed=typed or {},
                    saved=request.args.get("saved") == "1", languages=LANGUAGES, reason_max=comments.REASON_MAX,
                    local=local_time)
@@ -276,6 +268,7 @@ i18n.register({
         "cabinet.moderation.reason.hint": "Обязательна при отклонении; видна в кабинете, не на портале.",
         "cabinet.moderation.object_ratings": "Все оценки объекта",
         "cabinet.criteria.queue.total": "Предложено: {n}", "cabinet.criteria.own.total": "Предложений: {n}",
+        "cabinet.criteria.own": "Предложения вашей организации",
         "cabinet.criteria.queue.empty": "Предложений нет.",
         "cabinet.criteria.code": "Код", "cabinet.criteria.labels": "Названия",
         "cabinet.criteria.label": "Название ({language})", "cabinet.criteria.scale": "Шкала",
@@ -300,6 +293,7 @@ i18n.register({
         "cabinet.moderation.reason.hint": "Абавязковая пры адхіленні; бачная ў кабінеце, не на партале.",
         "cabinet.moderation.object_ratings": "Усе ацэнкі аб'екта",
         "cabinet.criteria.queue.total": "Прапанавана: {n}", "cabinet.criteria.own.total": "Прапаноў: {n}",
+        "cabinet.criteria.own": "Прапановы вашай арганізацыі",
         "cabinet.criteria.queue.empty": "Прапаноў няма.",
         "cabinet.criteria.code": "Код", "cabinet.criteria.labels": "Назвы",
         "cabinet.criteria.label": "Назва ({language})", "cabinet.criteria.scale": "Шкала",
@@ -324,6 +318,7 @@ i18n.register({
         "cabinet.moderation.reason.hint": "Required to reject; shown in the cabinet, never on the portal.",
         "cabinet.moderation.object_ratings": "All ratings of the object",
         "cabinet.criteria.queue.total": "Proposed: {n}", "cabinet.criteria.own.total": "Proposals: {n}",
+        "cabinet.criteria.own": "Your organization's proposals",
         "cabinet.criteria.queue.empty": "No proposals.",
         "cabinet.criteria.code": "Code", "cabinet.criteria.labels": "Labels",
         "cabinet.criteria.label": "Label ({language})", "cabinet.criteria.scale": "Scale",
@@ -349,6 +344,7 @@ i18n.register({
         "cabinet.moderation.reason.hint": "Кире каккан очракта мәҗбүри; кабинетта күренә, порталда түгел.",
         "cabinet.moderation.object_ratings": "Объектның барлык бәяләре",
         "cabinet.criteria.queue.total": "Тәкъдим ителгән: {n}", "cabinet.criteria.own.total": "Тәкъдимнәр: {n}",
+        "cabinet.criteria.own": "Сезнең оешма тәкъдимнәре",
         "cabinet.criteria.queue.empty": "Тәкъдимнәр юк.",
         "cabinet.criteria.code": "Код", "cabinet.criteria.labels": "Исемнәр",
         "cabinet.criteria.label": "Исем ({language})", "cabinet.criteria.scale": "Шкала",
