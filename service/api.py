@@ -1,9 +1,14 @@
 """The public JSON API under /api/v1: objects, their questionnaires,
-rating submission, rankings and totals."""
+rating submission, rankings and totals.
+
+While ``OCENKA_PUBLIC_RESULTS`` is off, figures and rankings are hidden
+from the public; a personal token (``Authorization: Bearer``) of a user who
+may see results shows them within that user's scope, as the cabinet does."""
 from flask import Blueprint, current_app, jsonify, request
 from marshmallow import ValidationError
 
 from service import catalog, ranking, ratings
+from service.cabinet import permissions, sessions
 from service.errors import ApiError
 from service.limits import client_address
 from service.models import RatableObject
@@ -35,6 +40,24 @@ def _public_results():
     return current_app.config["PUBLIC_RESULTS"]
 
 
+def _results_reader():
+    """While results are not public, the user behind a personal token who
+    may see results (SEE_RESULTS), or None. Without an Authorization
+    header nobody is looked up, so anonymous reads cost no query; an
+    invalid token counts as no token, so public use never breaks."""
+    if "Authorization" not in request.headers:
+        return None
+    user = sessions.current_user()
+    return user if permissions.scope_of(user, permissions.SEE_RESULTS) else None
+
+
+def _private(response):
+    # What a token may see is for its holder alone: no shared cache keeps it.
+    response.headers["Cache-Control"] = "private, no-store"
+    response.vary.add("Authorization")
+    return response
+
+
 @bp.get("/objects")
 def list_objects():
     args = _query(list_query_schema)
@@ -50,8 +73,14 @@ def get_object(object_id):
     obj = catalog.published_object(object_id)
     lang = _lang(request.args.get("lang"))
     body = catalog.details(obj, lang)
-    body["figures"] = ranking.object_figures(obj, _period(request.args.get("period"))) if _public_results() else None
-    return jsonify(body)
+    period = _period(request.args.get("period"))
+    if _public_results():
+        body["figures"] = ranking.object_figures(obj, period)
+        return jsonify(body)
+    reader = _results_reader()
+    allowed = reader is not None and permissions.allowed(reader, permissions.SEE_RESULTS, obj)
+    body["figures"] = ranking.object_figures(obj, period) if allowed else None
+    return _private(jsonify(body)) if reader is not None else jsonify(body)
 
 
 @bp.get("/objects/<int:object_id>/form")
@@ -82,20 +111,32 @@ def post_rating():
 
 @bp.get("/rankings")
 def get_rankings():
+    reader = None
     if not _public_results():
-        raise ApiError({"_results": ["results are not public on this portal"]}, status=403)
+        reader = _results_reader()
+        if reader is None:
+            raise ApiError({"_results": ["results are not public on this portal"]}, status=403)
     args = _query(ranking_query_schema)
     period = _period(args["period"])
     sphere, region = catalog.sphere_id(args["sphere"]), catalog.region_id(args["region"])
     table = ranking.rank_table(period, sphere, region)
-    window = table.entries[args["offset"]:args["offset"] + args["limit"]]
+    entries = table.entries
+    scope = permissions.readable_objects(reader, permissions.SEE_RESULTS) if reader is not None else None
+    if scope is not None:
+        # A body or staff sees only the rows of its own scope, each keeping
+        # its place in the whole group's ranking (rank, change, score are
+        # the group's), so that a row means the same to everyone who sees it.
+        ids = {object_id for object_id, in scope.tuples()}
+        entries = [e for e in entries if e.id in ids]
+    window = entries[args["offset"]:args["offset"] + args["limit"]]
     names = catalog.names([e.id for e in window])
-    return jsonify(
+    response = jsonify(
         period=period.key, sphere=args["sphere"], region=args["region"],
         group_mean=table.group_mean, prior_weight=ranking.PRIOR_WEIGHT,
-        total=len(table.entries), offset=args["offset"], limit=args["limit"],
+        total=len(entries), offset=args["offset"], limit=args["limit"],
         items=[ranking.ranking_row(e, names.get(e.id, "")) for e in window],
     )
+    return _private(response) if reader is not None else response
 
 
 @bp.get("/stats")

@@ -1,1 +1,565 @@
-"""(being written)"""
+"""Results in the cabinets: figures and rankings for those allowed to see
+them (``SEE_RESULTS``), whether or not the portal shows them to the public
+(``OCENKA_PUBLIC_RESULTS``), on pages and as JSON.
+
+What a user's list holds follows the scope of ``SEE_RESULTS``:
+* the operator and moderators (everywhere): the ranking of every ranked
+  organization, as on the public /rankings;
+* an authorized body (its registry): every organization its accepted
+  registries reach (its ``RollupMember`` rows but itself), ranked or not,
+  with the body's own rolled-up figures on top;
+* staff (their own): their organization's figures on top, and its
+  subdivisions.
+The period, sphere and region choose the ranking group: the place, the
+position change and the group mean the Bayesian score is taken against.
+For the operator and a body they also narrow the list to that group's
+organizations; staff's subdivisions are listed whatever the group.
+
+Every figure comes from ``ranking`` and is read from the stored period sums
+(one query for a whole list, however long); nothing rescans ratings.
+"""
+import csv
+import io
+from dataclasses import dataclass
+
+from flask import Response, current_app, jsonify, render_template, request
+from markupsafe import Markup
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validate, validates
+from peewee import JOIN
+
+from service import catalog, charts, i18n, ranking
+from service.cabinet import permissions as can
+from service.cabinet.web import actor, api, get_or_404, load, pages
+from service.db import database
+from service.errors import ApiError
+from service.i18n import current_language, translate as t
+from service.models import (
+    BASE_CRITERIA, ObjectAggregate, ObjectSphere, RatableObject, Region, RollupAggregate, RollupMember, Sphere,
+)
+# The public pages' own helpers, so that a cabinet shows exactly what the
+# public object page and ranking would.
+from service.pages import (
+    CSV_COLUMNS, RANKING_PER_PAGE, _all_names, _ranks, _today, _trend_description, last_complete_month,
+    period_choices, period_label, period_sums, spreadsheet_safe, trend, trend_months,
+)
+from service.questionnaire import CRITERIA
+
+SORTS = ("score", "n", "satisfaction", "name")
+PER_PAGE_MAX = 100
+
+
+# -- the query ---------------------------------------------------------------------
+
+def _parsed_period(value):
+    try:
+        return ranking.Period.parse(value)
+    except ValueError as error:
+        raise ValidationError(str(error)) from None
+
+
+class FiguresQuery(Schema):
+    """One object's figures: the period, all time unless given (as on the
+    public object page and GET /api/v1/objects/<id>)."""
+    class Meta:
+        unknown = EXCLUDE
+
+    period = fields.String(load_default="", validate=validate.Length(max=8))
+
+    @validates("period")
+    def _period(self, value, **kwargs):
+        if value:
+            _parsed_period(value)
+
+    @post_load
+    def _parse(self, data, **kwargs):
+        return {**data, "period": _parsed_period(data["period"] or "all")}
+
+
+class ResultsQuery(Schema):
+    """The list's query. Without a period, the last complete month, as the
+    public ranking page shows first."""
+    class Meta:
+        unknown = EXCLUDE
+
+    period = fields.String(load_default="", validate=validate.Length(max=8))
+    sphere = fields.String(load_default="", validate=validate.Length(max=32))
+    region = fields.String(load_default="", validate=validate.Length(max=32))
+    sort = fields.String(load_default="score", validate=validate.OneOf(SORTS))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    per_page = fields.Integer(load_default=RANKING_PER_PAGE, validate=validate.Range(min=1, max=PER_PAGE_MAX))
+
+    @validates("period")
+    def _period(self, value, **kwargs):
+        if value:
+            _parsed_period(value)
+
+    @post_load
+    def _parse(self, data, **kwargs):
+        period = _parsed_period(data["period"]) if data["period"] else last_complete_month(_today())
+        return {**data, "period": period}
+
+
+figures_query = FiguresQuery()
+results_query = ResultsQuery()
+
+
+# -- the list ----------------------------------------------------------------------
+
+@dataclass
+class Results:
+    """A user's results for one period and group: ``rows`` are
+    ``RankEntry`` tuples (``rank`` None for an unranked object), sorted;
+    ``names`` and ``kinds`` are filled for every row but the operator's,
+    whose names are read for the shown page only."""
+    scope: str
+    period: ranking.Period
+    table: ranking.RankTable
+    own: RatableObject | None
+    own_figures: dict | None
+    rows: list
+    names: dict
+    kinds: dict
+
+    def name(self, object_id):
+        return self.names.get(object_id, "")
+
+    def row(self, entry):
+        """One row as JSON gives it: the public ranking row's fields, the
+        object's kind and every criterion; means are null while ``n`` is 0."""
+        figures = ranking.figures(entry.sums, self.period, self.table.group_mean, entry.rank, entry.rank_change)
+        del figures["period"]
+        return {"id": entry.id, "name": self.name(entry.id),
+                "kind": self.kinds.get(entry.id, RatableObject.ORGANIZATION), **figures}
+
+    def window(self, page, per_page):
+        shown = self.rows[(page - 1) * per_page:page * per_page]
+        missing = [e.id for e in shown if e.id not in self.names]
+        if missing:
+            self.names.update(catalog.names(missing))
+        return [self.row(e) for e in shown]
+
+    def all_rows(self):
+        if len(self.names) < len(self.rows):
+            self.names.update(_all_names(self.rows))
+        return [self.row(e) for e in self.rows]
+
+
+_SUMS = ("n", *BASE_CRITERIA, "satisfied")
+
+
+def _entry(object_id, sums, table):
+    """A ``RankEntry`` for any object: its place if the group ranks it,
+    else none, scored against the group's mean either way."""
+    placed = table.by_id.get(object_id)
+    return ranking.RankEntry(object_id, placed.rank if placed else None, placed.rank_change if placed else None,
+                             ranking.ranking_score(sums, table.group_mean), *(getattr(sums, f) for f in _SUMS))
+
+
+def _listed(query, table):
+    """(entries, names, kinds) of (id, name, kind, Σ…) rows; plain tuples
+    straight from the driver, since a body's list may be thousands long."""
+    entries, names, kinds = [], {}, {}
+    for object_id, name, kind, *sums in database.execute_sql(*query.sql()).fetchall():
+        entries.append(_entry(object_id, ranking.Sums(*[int(v or 0) for v in sums]), table))
+        names[object_id] = name
+        kinds[object_id] = kind
+    return entries, names, kinds
+
+
+def _with_sums(model, key, period):
+    O = RatableObject
+    return (O.select(O.id, O.name, O.kind, *(getattr(model, f) for f in _SUMS))
+             .join(model, JOIN.LEFT_OUTER, on=((key == O.id) & (model.period == period.key))))
+
+
+def _in_group(query, sphere_id, region_id):
+    O = RatableObject
+    if region_id is not None:
+        query = query.where(O.region == region_id)
+    if sphere_id is not None:
+        query = query.where(O.id.in_(ObjectSphere.select(ObjectSphere.object).where(ObjectSphere.sphere == sphere_id)))
+    return query
+
+
+def registry_rows(body_id, period, table, sphere_id=None, region_id=None):
+    """Every organization a body's accepted registries reach, with its
+    rolled-up sums for the period: one query, joined on roll-up membership."""
+    O, A = RatableObject, RollupAggregate
+    query = (_with_sums(A, A.organization, period)
+             .join(RollupMember, on=(RollupMember.object == O.id), src=O)
+             .where((RollupMember.organization == body_id) & (O.kind == O.ORGANIZATION) & (O.id != body_id)))
+    return _listed(_in_group(query, sphere_id, region_id), table)
+
+
+def subdivision_rows(organization_id, period, table):
+    """An organization's subdivisions with their own sums for the period."""
+    O, A = RatableObject, ObjectAggregate
+    return _listed(_with_sums(A, A.object, period).where(O.organization == organization_id), table)
+
+
+def _sort(rows, sort, names):
+    # Ties fall back to the ranking's own order (more ratings, lower id),
+    # so that a page is reproducible; objects without ratings come last.
+    def by_score(e):
+        return (e.score is None, -(e.score or 0.0), -e.n, e.id)
+
+    keys = {
+        "score": by_score,
+        "n": lambda e: (-e.n, by_score(e)),
+        "satisfaction": lambda e: (e.n == 0, -(e.satisfied / e.n if e.n else 0.0), by_score(e)),
+        "name": lambda e: (names.get(e.id, "").casefold(), e.id),
+    }
+    return sorted(rows, key=keys[sort])
+
+
+def own_figures(obj, period, table):
+    """An organization's rolled-up figures with its place in the group."""
+    entry = _entry(obj.id, ranking.object_sums(obj, period), table)
+    return ranking.figures(entry.sums, period, table.group_mean, entry.rank, entry.rank_change)
+
+
+def results(user, period, sphere_id=None, region_id=None, sort="score"):
+    """The results ``user`` may see for a period and group, sorted."""
+    can.require(user, can.SEE_RESULTS)
+    scope = can.scope_of(user, can.SEE_RESULTS)
+    table = ranking.rank_table(period, sphere_id, region_id)
+    own = own_fig = None
+    if scope == can.ANY:
+        rows, names, kinds = table.entries, {}, {}
+        if sort == "name":
+            names = _all_names(rows)
+        if sort != "score":  # the table is already in score order
+            rows = _sort(rows, sort, names)
+        return Results(scope, period, table, None, None, rows, names, kinds)
+    if user.organization_id is not None:
+        own = RatableObject.get_or_none(RatableObject.id == user.organization_id)
+    if own is None:
+        return Results(scope, period, table, None, None, [], {}, {})
+    own_fig = own_figures(own, period, table)
+    if scope == can.REGISTRY:
+        rows, names, kinds = registry_rows(own.id, period, table, sphere_id, region_id)
+    else:
+        rows, names, kinds = subdivision_rows(own.id, period, table)
+    return Results(scope, period, table, own, own_fig, _sort(rows, sort, names), names, kinds)
+
+
+def _group(args):
+    return catalog.sphere_id(args["sphere"]), catalog.region_id(args["region"])
+
+
+def _pages(total, per_page):
+    return max(1, -(-total // per_page))
+
+
+# -- one object ----------------------------------------------------------------------
+
+def _object_in_scope(object_id):
+    user = actor()
+    obj = get_or_404(RatableObject, object_id, "object")
+    can.require(user, can.SEE_RESULTS, obj)
+    return obj
+
+
+def _place(obj):
+    """(organization, its spheres, the object's region) for the groups it
+    is ranked in."""
+    org = obj if obj.is_organization else obj.organization
+    spheres = list(Sphere.select().join(ObjectSphere).where(ObjectSphere.object == org.id).order_by(Sphere.code))
+    region_id = obj.region_id or org.region_id
+    region = Region.get_or_none(Region.id == region_id) if region_id else None
+    return org, spheres, region
+
+
+def object_report(obj, period):
+    """One object's figures as JSON: the figures for the period (with the
+    place among all organizations, as GET /api/v1/objects/<id> gives them),
+    its places in its sphere and region too, and the 24-month trend."""
+    org, spheres, region = _place(obj)
+    months = trend_months(_today())
+    sums = period_sums(obj, months)
+    places = []
+    if obj.is_organization and obj.is_evaluation_object:
+        for row in _ranks(obj, [period], spheres[0] if spheres else None, region):
+            cell = row["cells"][0]
+            places.append({"group": row["group"],
+                           "sphere": spheres[0].code if row["group"] == "sphere" else None,
+                           "region": region.code if row["group"] == "region" else None,
+                           "rank": cell["entry"].rank if cell["entry"] else None,
+                           "rank_change": cell["entry"].rank_change if cell["entry"] else None,
+                           "size": cell["size"]})
+    return {
+        "id": obj.id, "name": obj.name, "kind": obj.kind,
+        "organization": None if obj.is_organization else {"id": org.id, "name": org.name},
+        "published": obj.published,
+        "figures": ranking.object_figures(obj, period),
+        "ranks": places,
+        "trend": [{"month": key, "n": n, "overall": mean} for key, mean, n in trend(sums, months)],
+    }
+
+
+# -- JSON --------------------------------------------------------------------------
+
+@api.get("/results")
+def results_json():
+    user = actor()
+    can.require(user, can.SEE_RESULTS)
+    args = load(results_query, request.args)
+    found = results(user, args["period"], *_group(args), sort=args["sort"])
+    own = None
+    if found.own is not None:
+        own = {"id": found.own.id, "name": found.own.name, "kind": found.own.kind, "figures": found.own_figures}
+    return jsonify(
+        scope=found.scope, period=args["period"].key, sphere=args["sphere"] or None, region=args["region"] or None,
+        sort=args["sort"], group_mean=found.table.group_mean, prior_weight=ranking.PRIOR_WEIGHT, own=own,
+        items=found.window(args["page"], args["per_page"]), total=len(found.rows),
+        page=args["page"], per_page=args["per_page"])
+
+
+@api.get("/objects/<int:object_id>/figures")
+def object_figures_json(object_id):
+    obj = _object_in_scope(object_id)
+    args = load(figures_query, request.args)
+    return jsonify(object_report(obj, args["period"]))
+
+
+# -- pages -------------------------------------------------------------------------
+
+def _groups(lang):
+    spheres = sorted(((s.code, s.name(lang), s.id) for s in Sphere.select()), key=lambda s: s[1].casefold())
+    regions = [(r.code, r.name(lang), r.id) for r in Region.select().order_by(Region.id)]
+    return spheres, regions
+
+
+def _group_caption(spheres, regions, sphere_code, region_code):
+    sphere = next((name for code, name, _ in spheres if code == sphere_code), None)
+    region = next((name for code, name, _ in regions if code == region_code), None)
+    if sphere and region:
+        return t("cabinet.results.group.both", sphere=sphere, region=region)
+    if sphere:
+        return t("cabinet.results.group.sphere", name=sphere)
+    if region:
+        return t("cabinet.results.group.region", name=region)
+    return t("cabinet.results.group.all")
+
+
+@pages.get("/results")
+def results_page():
+    user = actor()
+    can.require(user, can.SEE_RESULTS)
+    lang = current_language()
+    args = load(results_query, request.args)
+    period = args["period"]
+    found = results(user, period, *_group(args), sort=args["sort"])
+    pages_count = _pages(len(found.rows), args["per_page"])
+    if args["page"] > pages_count:
+        raise ApiError({"page": [f"there are {pages_count} pages"]}, status=404)
+    spheres, regions = _groups(lang)
+    choices = period_choices(_today())
+    params = {"period": period.key, "sphere": args["sphere"], "region": args["region"], "sort": args["sort"],
+              "per_page": args["per_page"] if args["per_page"] != RANKING_PER_PAGE else None}
+    return render_template(
+        "cabinet/results.html", title=t("cabinet.results.title"), found=found,
+        rows=found.window(args["page"], args["per_page"]), total=len(found.rows), args=args, params=params,
+        page=args["page"], pages=pages_count, period=period, period_name=period_label(period, lang),
+        period_label=lambda p: period_label(p, lang), choices=choices,
+        period_listed=any(p == period for _, ps in choices for p in ps),
+        spheres=spheres, regions=regions, sorts=SORTS, prior_weight=ranking.PRIOR_WEIGHT,
+        group_caption=_group_caption(spheres, regions, args["sphere"], args["region"]),
+        public=current_app.config["PUBLIC_RESULTS"])
+
+
+@pages.get("/results.csv")
+def results_csv():
+    """The whole list of the page, every row, as a spreadsheet reads it."""
+    user = actor()
+    can.require(user, can.SEE_RESULTS)
+    args = load(results_query, request.args)
+    found = results(user, args["period"], *_group(args), sort=args["sort"])
+    out = io.StringIO()
+    out.write("\ufeff")  # so that spreadsheets read the Cyrillic names as UTF-8
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    # Only the name is text; every other cell is a number written here.
+    writer.writerows(
+        (row["rank"], row["rank_change"], row["id"], spreadsheet_safe(row["name"]), row["n"],
+         _rounded(row["score"], 4), _rounded(row["overall"], 4), _rounded(row["satisfaction"], 2),
+         *(_rounded(row["criteria"][c], 4) for c in BASE_CRITERIA))
+        for row in found.all_rows())
+    name = "-".join(["ocenka-results", args["period"].key, *(c for c in (args["sphere"], args["region"]) if c)])
+    # Codes are slugs, but they come from the query: keep the header plain.
+    name = "".join(ch for ch in name if ch.isascii() and (ch.isalnum() or ch in "-_")) + ".csv"
+    return Response(out.getvalue(), content_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def _rounded(value, digits):
+    return None if value is None else round(value, digits)
+
+
+@pages.get("/results/<int:object_id>")
+def object_results_page(object_id):
+    obj = _object_in_scope(object_id)
+    lang = current_language()
+    period = load(figures_query, request.args)["period"]
+    org, spheres, region = _place(obj)
+    today = _today()
+    months = trend_months(today)
+    everything, month = ranking.Period("all"), last_complete_month(today)
+    figures = ranking.object_figures(obj, period)
+    ranks = None
+    if obj.is_organization and obj.is_evaluation_object:
+        ranks = _ranks(obj, list(dict.fromkeys([period, everything, month])), spheres[0] if spheres else None, region)
+    points = trend(period_sums(obj, months), months)
+    chart = Markup(charts.trend_svg(
+        [(f"{key[5:]}.{key[2:4]}", mean, n) for key, mean, n in points], id_prefix="chart",
+        title=t("object.trend.title", lang, name=obj.name), description=_trend_description(points, lang),
+        mean_label=t("object.trend.mean", lang), count_label=t("object.trend.count", lang)))
+    subdivisions = []
+    if obj.is_organization:
+        entries, names, _ = subdivision_rows(obj.id, period, ranking.rank_table(period))
+        subdivisions = [(e.id, names[e.id], ranking.figures(e.sums, period))
+                        for e in sorted(entries, key=lambda e: (names[e.id].casefold(), e.id))]
+    choices = period_choices(today)
+    return render_template(
+        "cabinet/results_object.html", title=obj.name, obj=obj, org=org, spheres=spheres, region=region,
+        period=period, period_name=period_label(period, lang), period_label=lambda p: period_label(p, lang),
+        choices=choices, period_listed=any(p == period for _, ps in choices for p in ps),
+        figures=figures, ranks=ranks, chart=chart, subdivisions=subdivisions,
+        trend_rows=[(period_label(ranking.Period(key), lang), mean, n) for key, mean, n in points],
+        criteria=[(c, CRITERIA[c]["label"][lang]) for c in BASE_CRITERIA],
+        ranking_per_page=RANKING_PER_PAGE, can_read_ratings=can.allowed(actor(), can.READ_RATINGS, obj),
+        public=current_app.config["PUBLIC_RESULTS"])
+
+
+_STRINGS = {
+    "ru": {
+        "cabinet.results.title": "Результаты оценки",
+        "cabinet.results.scope.any": "Рейтинг всех организаций портала.",
+        "cabinet.results.scope.registry": "Организации ваших принятых реестров (с подчинёнными им по их реестрам).",
+        "cabinet.results.scope.own": "Ваша организация и её подразделения.",
+        "cabinet.results.public_off": "Публично результаты на портале не показываются; эти показатели видны только в кабинетах тех, кому они положены.",
+        "cabinet.results.own": "Сводные показатели: {name}",
+        "cabinet.results.own.registry": "Включают оценки самого органа, его подразделений и всех организаций его принятых реестров, каждую оценку один раз.",
+        "cabinet.results.own.staff": "Включают оценки подразделений организации.",
+        "cabinet.results.details": "Подробно: по критериям, места и динамика",
+        "cabinet.results.sort": "Порядок",
+        "cabinet.results.sort.score": "по баллу рейтинга", "cabinet.results.sort.n": "по числу оценок",
+        "cabinet.results.sort.satisfaction": "по индексу удовлетворённости", "cabinet.results.sort.name": "по названию",
+        "cabinet.results.group.all": "Место — среди всех организаций.",
+        "cabinet.results.group.sphere": "Место — среди организаций сферы «{name}».",
+        "cabinet.results.group.region": "Место — среди организаций региона: {name}.",
+        "cabinet.results.group.both": "Место — среди организаций сферы «{sphere}» в регионе: {region}.",
+        "cabinet.results.unranked": "вне рейтинга",
+        "cabinet.results.total": "Строк: {n}",
+        "cabinet.results.none": "Показывать нечего: за этот период и с этими фильтрами строк нет.",
+        "cabinet.results.no_scope": "Ваша учётная запись не связана ни с одной организацией, поэтому показателей нет.",
+        "cabinet.results.subdivisions": "Подразделения",
+        "cabinet.results.csv": "Скачать список (CSV)",
+        "cabinet.results.caption": "{what}: {period}",
+        "cabinet.results.list.any": "Рейтинг", "cabinet.results.list.registry": "Организации реестра",
+        "cabinet.results.list.own": "Подразделения",
+        "cabinet.results.figures": "Показатели: {period}",
+        "cabinet.results.score": "Балл рейтинга",
+        "cabinet.results.ratings": "Оценки и отзывы",
+        "cabinet.results.back": "Все результаты",
+        "cabinet.results.unpublished": "Организация ещё не опубликована на портале.",
+    },
+    "be": {
+        "cabinet.results.title": "Вынікі ацэнкі",
+        "cabinet.results.scope.any": "Рэйтынг усіх арганізацый партала.",
+        "cabinet.results.scope.registry": "Арганізацыі вашых прынятых рэестраў (з падпарадкаванымі ім па іх рэестрах).",
+        "cabinet.results.scope.own": "Ваша арганізацыя і яе падраздзяленні.",
+        "cabinet.results.public_off": "Публічна вынікі на партале не паказваюцца; гэтыя паказчыкі бачныя толькі ў кабінетах тых, каму яны належаць.",
+        "cabinet.results.own": "Зводныя паказчыкі: {name}",
+        "cabinet.results.own.registry": "Уключаюць ацэнкі самога органа, яго падраздзяленняў і ўсіх арганізацый яго прынятых рэестраў, кожную ацэнку адзін раз.",
+        "cabinet.results.own.staff": "Уключаюць ацэнкі падраздзяленняў арганізацыі.",
+        "cabinet.results.details": "Падрабязна: па крытэрыях, месцы і дынаміка",
+        "cabinet.results.sort": "Парадак",
+        "cabinet.results.sort.score": "па бале рэйтынгу", "cabinet.results.sort.n": "па колькасці ацэнак",
+        "cabinet.results.sort.satisfaction": "па індэксе задаволенасці", "cabinet.results.sort.name": "па назве",
+        "cabinet.results.group.all": "Месца — сярод усіх арганізацый.",
+        "cabinet.results.group.sphere": "Месца — сярод арганізацый сферы «{name}».",
+        "cabinet.results.group.region": "Месца — сярод арганізацый рэгіёна: {name}.",
+        "cabinet.results.group.both": "Месца — сярод арганізацый сферы «{sphere}» у рэгіёне: {region}.",
+        "cabinet.results.unranked": "па-за рэйтынгам",
+        "cabinet.results.total": "Радкоў: {n}",
+        "cabinet.results.none": "Паказваць няма чаго: за гэты перыяд і з гэтымі фільтрамі радкоў няма.",
+        "cabinet.results.no_scope": "Ваш уліковы запіс не звязаны ні з адной арганізацыяй, таму паказчыкаў няма.",
+        "cabinet.results.subdivisions": "Падраздзяленні",
+        "cabinet.results.csv": "Спампаваць спіс (CSV)",
+        "cabinet.results.caption": "{what}: {period}",
+        "cabinet.results.list.any": "Рэйтынг", "cabinet.results.list.registry": "Арганізацыі рэестра",
+        "cabinet.results.list.own": "Падраздзяленні",
+        "cabinet.results.figures": "Паказчыкі: {period}",
+        "cabinet.results.score": "Бал рэйтынгу",
+        "cabinet.results.ratings": "Ацэнкі і водгукі",
+        "cabinet.results.back": "Усе вынікі",
+        "cabinet.results.unpublished": "Арганізацыя яшчэ не апублікавана на партале.",
+    },
+    "en": {
+        "cabinet.results.title": "Rating results",
+        "cabinet.results.scope.any": "The ranking of every organization on the portal.",
+        "cabinet.results.scope.registry": "The organizations of your accepted registries (and those of their own registries).",
+        "cabinet.results.scope.own": "Your organization and its subdivisions.",
+        "cabinet.results.public_off": "This portal does not show results to the public; these figures are shown only in the cabinets of those entitled to them.",
+        "cabinet.results.own": "Rolled-up figures: {name}",
+        "cabinet.results.own.registry": "They include the ratings of the body itself, its subdivisions and every organization of its accepted registries, each rating once.",
+        "cabinet.results.own.staff": "They include the ratings of the organization's subdivisions.",
+        "cabinet.results.details": "In detail: criteria, places and trend",
+        "cabinet.results.sort": "Order",
+        "cabinet.results.sort.score": "by ranking score", "cabinet.results.sort.n": "by number of ratings",
+        "cabinet.results.sort.satisfaction": "by satisfaction index", "cabinet.results.sort.name": "by name",
+        "cabinet.results.group.all": "Rank: among all organizations.",
+        "cabinet.results.group.sphere": "Rank: among the organizations in {name}.",
+        "cabinet.results.group.region": "Rank: among the organizations of the region: {name}.",
+        "cabinet.results.group.both": "Rank: among the organizations in {sphere}, region: {region}.",
+        "cabinet.results.unranked": "not ranked",
+        "cabinet.results.total": "Rows: {n}",
+        "cabinet.results.none": "Nothing to show: no rows for this period and these filters.",
+        "cabinet.results.no_scope": "Your account is not linked to an organization, so there are no figures to show.",
+        "cabinet.results.subdivisions": "Subdivisions",
+        "cabinet.results.csv": "Download the list (CSV)",
+        "cabinet.results.caption": "{what}: {period}",
+        "cabinet.results.list.any": "Ranking", "cabinet.results.list.registry": "Registry organizations",
+        "cabinet.results.list.own": "Subdivisions",
+        "cabinet.results.figures": "Figures: {period}",
+        "cabinet.results.score": "Ranking score",
+        "cabinet.results.ratings": "Ratings and comments",
+        "cabinet.results.back": "All results",
+        "cabinet.results.unpublished": "The organization is not published on the portal yet.",
+    },
+    "tt": {
+        "cabinet.results.title": "Бәяләү нәтиҗәләре",
+        "cabinet.results.scope.any": "Порталдагы барлык оешмалар рейтингы.",
+        "cabinet.results.scope.registry": "Сезнең кабул ителгән реестрларыгыздагы оешмалар (аларның үз реестрларындагылар белән).",
+        "cabinet.results.scope.own": "Сезнең оешма һәм аның бүлекчәләре.",
+        "cabinet.results.public_off": "Бу порталда нәтиҗәләр халыкка күрсәтелми; бу күрсәткечләр аларны күрергә хокукы булганнарның кабинетларында гына күренә.",
+        "cabinet.results.own": "Җыелма күрсәткечләр: {name}",
+        "cabinet.results.own.registry": "Органның үзенең, аның бүлекчәләренең һәм кабул ителгән реестрларындагы барлык оешмаларның бәяләрен үз эченә ала, һәр бәяне бер тапкыр.",
+        "cabinet.results.own.staff": "Оешма бүлекчәләренең бәяләрен үз эченә ала.",
+        "cabinet.results.details": "Җентекләп: критерийлар, урыннар һәм үзгәреш",
+        "cabinet.results.sort": "Тәртип",
+        "cabinet.results.sort.score": "рейтинг баллы буенча", "cabinet.results.sort.n": "бәяләр саны буенча",
+        "cabinet.results.sort.satisfaction": "канәгатьлек индексы буенча", "cabinet.results.sort.name": "исем буенча",
+        "cabinet.results.group.all": "Урын: барлык оешмалар арасында.",
+        "cabinet.results.group.sphere": "Урын: «{name}» өлкәсе оешмалары арасында.",
+        "cabinet.results.group.region": "Урын: төбәк оешмалары арасында: {name}.",
+        "cabinet.results.group.both": "Урын: «{sphere}» өлкәсе оешмалары арасында, төбәк: {region}.",
+        "cabinet.results.unranked": "рейтингта юк",
+        "cabinet.results.total": "Юллар: {n}",
+        "cabinet.results.none": "Күрсәтергә берни юк: бу чор һәм бу фильтрлар белән юллар юк.",
+        "cabinet.results.no_scope": "Сезнең хисап язмагыз бер оешмага да бәйләнмәгән, шуңа күрә күрсәткечләр юк.",
+        "cabinet.results.subdivisions": "Бүлекчәләр",
+        "cabinet.results.csv": "Исемлекне йөкләү (CSV)",
+        "cabinet.results.caption": "{what}: {period}",
+        "cabinet.results.list.any": "Рейтинг", "cabinet.results.list.registry": "Реестр оешмалары",
+        "cabinet.results.list.own": "Бүлекчәләр",
+        "cabinet.results.figures": "Күрсәткечләр: {period}",
+        "cabinet.results.score": "Рейтинг баллы",
+        "cabinet.results.ratings": "Бәяләр һәм фикерләр",
+        "cabinet.results.back": "Барлык нәтиҗәләр",
+        "cabinet.results.unpublished": "Оешма порталда әлегә бастырылмаган.",
+    },
+}
+
+i18n.register(_STRINGS)
