@@ -74,7 +74,7 @@ def create_user_command(email, role, name, unp, password):
 @click.option("--email", required=True, help="the user the token acts as")
 @click.option("--name", default="command line", show_default=True, help="what the token is for")
 def create_token_command(email, name):
-    """Make a personal token for the cabinet API; it is printed once, on the last line."""
+    """Make a personal token for the cabinet API; it is printed once (stdout holds only the token)."""
     email = email.strip().lower()
     with database.connection_context():
         user = User.get_or_none(User.email == email)

@@ -109,6 +109,7 @@ def test_an_invitation_from_the_page_to_a_signed_in_user_once(app, world, operat
     assert accepted.status_code == 303 and accepted.headers["Location"] == "/cabinet/?lang=be"
     assert signed_in_email(newcomer) == "new.head@school.by"
     assert check_password_hash(User.get_by_id(invited.id).password_hash, NEW_PASSWORD)
+    assert AccountLink.get_by_id(link.id).used is not None
 
     # Used up: a second visit, even with the form, changes nothing.
     again = app.test_client()
@@ -196,9 +197,18 @@ def test_staff_invite_colleagues_into_their_own_organization_only(app, client, w
     assert invite_json(client, token, email="o@x.by", role="operator").status_code == 403
     assert invite_json(client, token, email="c@x.by", role="staff", organization=world.clinic.unp).status_code == 403
     assert invite_json(client, token, email="b@x.by", role="body", organization=world.body.id).status_code == 403
-    assert User.select().count() == 2
-    page = browser(app, head).get("/cabinet/users/invite?lang=en").get_data(as_text=True)
+    assert User.select().count() == 2 and AccountLink.select().count() == 1
+    pages = browser(app, head)
+    page = pages.get("/cabinet/users/invite?lang=en").get_data(as_text=True)
     assert 'value="moderator"' not in page and 'name="organization"' not in page
+    # A form forged to ask for more is refused just the same.
+    assert post_form(pages, "/cabinet/users/invite", email="m@x.by", role="moderator").status_code == 403
+    assert post_form(pages, "/cabinet/users/invite", email="c@x.by", role="staff",
+                     organization=world.clinic.unp).status_code == 403
+    assert post_form(pages, "/cabinet/users/invite?lang=en", email="librarian@school.by",
+                     role="staff").status_code == 200
+    assert User.get(User.email == "librarian@school.by").organization_id == world.school.id
+    assert User.select().count() == 3
 
 
 def test_moderators_and_bodies_manage_no_users(app, client, world):
@@ -358,6 +368,9 @@ def test_the_user_list_by_scope_role_search_and_page(app, client, world, operato
     assert client.get("/api/v1/cabinet/users?role=king",
                       headers=factories.bearer(everyone)).status_code == 400
     assert emails(factories.token(head)) == ["head@school.by", "teacher@school.by"]
+    # The staff of an authorized body manage its staff, not the body's inspectors.
+    clerk = factories.user(User.STAFF, world.body, email="clerk@brest.by")
+    assert emails(factories.token(clerk)) == ["clerk@brest.by"]
 
     page = browser(app, head).get("/cabinet/users?lang=en").get_data(as_text=True)
     assert "teacher@school.by" in page and "doctor@clinic.by" not in page and "Users: 2" in page

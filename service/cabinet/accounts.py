@@ -81,14 +81,14 @@ def _invite_form(user, data, errors=None, status=200):
 
 
 @pages.get("/users/invite")
-def invite_page():
+def user_invite_page():
     user = actor()
     can.require(user, can.MANAGE_USERS)
     return _invite_form(user, {"language": current_language()})
 
 
 @pages.post("/users/invite")
-def invite_submit():
+def user_invite_submit():
     user = actor()
     can.require(user, can.MANAGE_USERS)
     data = _form(*INVITATION_FIELDS)
@@ -131,17 +131,17 @@ def _set_active(user_id, active):
 
 
 @pages.post("/users/<int:user_id>/deactivate")
-def deactivate_submit(user_id):
+def user_deactivate_submit(user_id):
     return _set_active(user_id, False)
 
 
 @pages.post("/users/<int:user_id>/activate")
-def activate_submit(user_id):
+def user_activate_submit(user_id):
     return _set_active(user_id, True)
 
 
 @pages.post("/users/<int:user_id>/password-reset")
-def reset_link_submit(user_id):
+def user_reset_link_submit(user_id):
     user, target = _managed_user(user_id)
     try:
         text, link = accounts.issue_reset(user, target)
@@ -164,7 +164,7 @@ def users_json():
 
 
 @api.post("/users")
-def invite_json():
+def user_invite_json():
     user = actor()
     can.require(user, can.MANAGE_USERS)
     new = accounts.candidate(user, json_body())
@@ -181,19 +181,19 @@ def user_json(user_id):
 
 
 @api.post("/users/<int:user_id>/deactivate")
-def deactivate_json(user_id):
+def user_deactivate_json(user_id):
     user, target = _managed_user(user_id)
     return jsonify(accounts.user_as_json(accounts.set_active(user, target, False)))
 
 
 @api.post("/users/<int:user_id>/activate")
-def activate_json(user_id):
+def user_activate_json(user_id):
     user, target = _managed_user(user_id)
     return jsonify(accounts.user_as_json(accounts.set_active(user, target, True)))
 
 
 @api.post("/users/<int:user_id>/password-reset")
-def reset_link_json(user_id):
+def user_reset_link_json(user_id):
     user, target = _managed_user(user_id)
     text, link = accounts.issue_reset(user, target)
     return jsonify(reset_url=accounts.link_url(link, text, target.language), expires=accounts.iso(link.expires))
@@ -241,25 +241,25 @@ def _use_link(kind, token):
 
 @pages.get("/invitations/<token>")
 @open_to_anonymous
-def invitation_page(token):
+def link_invitation_page(token):
     return _open_link(AccountLink.INVITATION, token)
 
 
 @pages.post("/invitations/<token>")
 @open_to_anonymous
-def invitation_submit(token):
+def link_invitation_submit(token):
     return _use_link(AccountLink.INVITATION, token)
 
 
 @pages.get("/password-reset/<token>")
 @open_to_anonymous
-def password_reset_page(token):
+def link_password_reset_page(token):
     return _open_link(AccountLink.RESET, token)
 
 
 @pages.post("/password-reset/<token>")
 @open_to_anonymous
-def password_reset_submit(token):
+def link_password_reset_submit(token):
     return _use_link(AccountLink.RESET, token)
 
 
@@ -332,19 +332,19 @@ def account_token_revoke(token_id):
 # -- the user's own tokens: JSON -----------------------------------------------------------------
 
 @api.get("/tokens")
-def tokens_json():
+def account_tokens_json():
     return jsonify(items=[accounts.token_as_json(row) for row in accounts.tokens(actor())])
 
 
 @api.post("/tokens")
-def token_create_json():
+def account_token_create_json():
     user = actor()
     text, row = accounts.make_token(user, json_body(), actor=user)
     return jsonify(dict(accounts.token_as_json(row), token=text)), 201
 
 
 @api.delete("/tokens/<int:token_id>")
-def token_revoke_json(token_id):
+def account_token_revoke_json(token_id):
     user = actor()
     return jsonify(accounts.token_as_json(accounts.revoke_token(user, token_id)))
 
