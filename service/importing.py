@@ -84,7 +84,7 @@ def read(raw):
     """The header's column names and ``[(line number, cells)]``, the line
     number being the file's line where the row starts (the header is 1)."""
     text = _text(raw)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_separator(text.split("\n", 1)[0]))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_separator(text.split("\n", 1)[0]), strict=True)
     rows, line = [], 1
     try:
         header = next(reader, None)
