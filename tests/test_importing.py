@@ -293,3 +293,12 @@ def test_the_import_page_needs_the_csrf_token(client, operator):
     assert client.post("/cabinet/organizations/import", data=data,
                        content_type="multipart/form-data").status_code == 400
     assert RatableObject.get_or_none(RatableObject.unp == "190000141") is None
+
+
+def test_the_import_page_takes_a_file_far_bigger_than_other_forms(client, operator):
+    user, _ = operator
+    factories.sign_in(client, user)
+    text = csv_of(*(f"{190_300_000 + i},Организация № {i} с длинным названием для объёма,,,,,,,,,,,," for i in range(2000)))
+    assert len(text.encode()) > 64 * 1024
+    response = upload(client, text)
+    assert response.status_code == 303 and response.headers["Location"].endswith("imported=2000")
