@@ -147,22 +147,24 @@ class Results:
 _SUMS = ("n", *BASE_CRITERIA, "satisfied")
 
 
-def _entry(object_id, sums, table):
-    """A ``RankEntry`` for any object: its place if the group ranks it,
-    else none, scored against the group's mean either way."""
-    placed = table.by_id.get(object_id)
-    return ranking.RankEntry(object_id, placed.rank if placed else None, placed.rank_change if placed else None,
-                             ranking.ranking_score(sums, table.group_mean), *(getattr(sums, f) for f in _SUMS))
-
-
 def _listed(query, table):
-    """(entries, names, kinds) of (id, name, kind, Σ…) rows; plain tuples
-    straight from the driver, since a body's list may be thousands long."""
+    """(entries, names, kinds) of (id, name, kind, Σ…) rows: a
+    ``RankEntry`` for every object, with its place if the group ranks it,
+    scored against the group's mean either way. Plain tuples straight from
+    the driver and no model objects, since a body's list may be thousands
+    long; the score is ``ranking_score``'s, inlined."""
     entries, names, kinds = [], {}, {}
-    for object_id, name, kind, *sums in database.execute_sql(*query.sql()).fetchall():
-        entries.append(_entry(object_id, ranking.Sums(*[int(v or 0) for v in sums]), table))
+    group_mean, placed = table.group_mean, table.by_id
+    for object_id, name, kind, n, s, i, t, p, satisfied in database.execute_sql(*query.sql()).fetchall():
         names[object_id] = name
         kinds[object_id] = kind
+        if not n:
+            entries.append(ranking.RankEntry(object_id, None, None, None, 0, 0, 0, 0, 0, 0))
+            continue
+        score = ranking.bayesian_mean((s + i + t + p) / len(BASE_CRITERIA), n, group_mean)
+        entry = placed.get(object_id)
+        entries.append(ranking.RankEntry(object_id, entry.rank if entry else None, entry.rank_change if entry else None,
+                                         score, n, s, i, t, p, satisfied))
     return entries, names, kinds
 
 
@@ -213,9 +215,11 @@ def _sort(rows, sort, names):
 
 
 def own_figures(obj, period, table):
-    """An organization's rolled-up figures with its place in the group."""
-    entry = _entry(obj.id, ranking.object_sums(obj, period), table)
-    return ranking.figures(entry.sums, period, table.group_mean, entry.rank, entry.rank_change)
+    """An organization's rolled-up figures with its place in the group
+    (``ranking.object_figures`` for a group other than all organizations)."""
+    placed = table.by_id.get(obj.id)
+    return ranking.figures(ranking.object_sums(obj, period), period, table.group_mean,
+                           placed.rank if placed else None, placed.rank_change if placed else None)
 
 
 def results(user, period, sphere_id=None, region_id=None, sort="score"):
@@ -223,7 +227,7 @@ def results(user, period, sphere_id=None, region_id=None, sort="score"):
     can.require(user, can.SEE_RESULTS)
     scope = can.scope_of(user, can.SEE_RESULTS)
     table = ranking.rank_table(period, sphere_id, region_id)
-    own = own_fig = None
+    own = None
     if scope == can.ANY:
         rows, names, kinds = table.entries, {}, {}
         if sort == "name":
@@ -235,12 +239,12 @@ def results(user, period, sphere_id=None, region_id=None, sort="score"):
         own = RatableObject.get_or_none(RatableObject.id == user.organization_id)
     if own is None:
         return Results(scope, period, table, None, None, [], {}, {})
-    own_fig = own_figures(own, period, table)
+    figures = own_figures(own, period, table)
     if scope == can.REGISTRY:
         rows, names, kinds = registry_rows(own.id, period, table, sphere_id, region_id)
     else:
         rows, names, kinds = subdivision_rows(own.id, period, table)
-    return Results(scope, period, table, own, own_fig, _sort(rows, sort, names), names, kinds)
+    return Results(scope, period, table, own, figures, _sort(rows, sort, names), names, kinds)
 
 
 def _group(args):
