@@ -7,7 +7,7 @@ import pytest
 
 from service import structure
 from service.cabinet import permissions
-from service.models import AuditEntry, RatableObject, Registry, RegistryEntry, User
+from service.models import AuditEntry, Registry, RegistryEntry, User
 from tests import factories
 
 API = "/api/v1/cabinet"

@@ -11,7 +11,7 @@ states and the roll-up) and writes the audit entry in the same
 transaction."""
 import re
 
-from flask import abort, jsonify, redirect, render_template, request, url_for
+from flask import abort, jsonify, redirect, request, url_for
 from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 from peewee import JOIN, Case, fn
 
@@ -249,7 +249,8 @@ def _change(user, registry, change):
             raise ApiError({"organizations": [t("cabinet.registry.error.not_listable",
                                                 ids=", ".join(map(str, error.ids)))]}) from None
         except structure.RegistryStateError:
-            raise conflict(t("cabinet.registry.error.not_editable", status=t(f"cabinet.registry.status.{registry.state}")))
+            status = t(f"cabinet.registry.status.{registry.state}")
+            raise conflict(t("cabinet.registry.error.not_editable", status=status)) from None
         if added or removed:
             count = RegistryEntry.select().where(RegistryEntry.registry == registry.id).count()
             audit.record(user, "registry.entries", "registry", registry.id,
