@@ -3,7 +3,7 @@ the service forms the organizations' rating."""
 import logging
 import os
 
-from flask import Flask, jsonify
+from flask import Flask
 from flask_cors import CORS
 
 from service import config as configuration
@@ -37,15 +37,9 @@ def create_app(test_config=None):
     CORS(app, resources={r"/api/v1/*": {"origins": "*"}}, supports_credentials=False, send_wildcard=True,
          allow_headers=["Content-Type"], expose_headers=["Retry-After"], max_age=86400)
 
-    from service import api, cabinet, cli, embed, pages, printing, rate
-    for module in (api, embed, rate, printing, pages):
+    from service import api, cabinet, cli, embed, health, pages, printing, rate
+    for module in (api, embed, health, rate, printing, pages):
         app.register_blueprint(module.bp)
     cabinet.register(app)
     cli.register(app)
-
-    @app.get("/healthz")
-    def healthz():
-        db.database.execute_sql("SELECT 1")
-        return jsonify(status="ok")
-
     return app

@@ -5,6 +5,7 @@ created; the rest of the code reads ``app.config`` only.
 """
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 COMMENT_MODES = ("moderated", "open", "private")
@@ -19,21 +20,41 @@ def _flag(value, name):
     raise ValueError(f"{name} must be 'on' or 'off' (was {value!r})")
 
 
+def _read_key(path):
+    key = path.read_text().strip()
+    if len(key) < 32:
+        raise RuntimeError(f"{path} holds no usable secret key; remove it (a new one is then made) "
+                           "or set OCENKA_SECRET_KEY")
+    return key
+
+
 def _secret_key(instance_path):
     """The secret salts every anti-abuse hash, so it must survive restarts:
-    when none is configured, one is generated once and kept under instance/."""
+    when none is configured, one is generated once and kept under instance/.
+
+    The key is written whole to a temporary file and then linked to its
+    name, so the name never points at a partial key; link (unlike rename)
+    fails when the name exists, so of several workers starting at once the
+    first one's key is the one every worker keeps."""
     path = Path(instance_path) / "secret_key"
-    if path.exists():
-        return path.read_text().strip()
+    try:
+        return _read_key(path)
+    except FileNotFoundError:
+        pass
     path.parent.mkdir(parents=True, exist_ok=True)
     key = secrets.token_hex(32)
-    # Another worker may win the race; whoever wrote first is the one kept.
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".secret_key.")  # mode 0600
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text().strip()
-    with os.fdopen(fd, "w") as f:
-        f.write(key)
+        with os.fdopen(fd, "w") as f:
+            f.write(key)
+            f.flush()
+            os.fsync(f.fileno())
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            return _read_key(path)
+    finally:
+        os.unlink(temporary)
     return key
 
 

@@ -6,31 +6,79 @@ SQLite file or a PostgreSQL session per request costs more than the
 request itself.
 """
 import contextlib
+import errno
 import fcntl
 import json
 import os
 import threading
+import time
+from pathlib import Path
 from urllib.parse import urlparse, parse_qs, unquote
 
 import click
+import peewee
 from flask.cli import with_appcontext
-from flask import g
+from flask import g, request
 from peewee import DatabaseProxy, Model, TextField, IntegerField, SQL
-from playhouse.pool import PooledSqliteDatabase, PooledPostgresqlDatabase
+from playhouse.pool import MaxConnectionsExceeded, PooledSqliteDatabase, PooledPostgresqlDatabase
 
 database = DatabaseProxy()
 
+# How long a request waits for the database (a pooled connection, a
+# PostgreSQL connect, its turn in the SQLite writer queue, SQLite's lock)
+# before it is answered 503 with Retry-After: long enough for ordinary
+# contention, short enough that a stuck writer or a dead server does not
+# hold every thread of every worker.
+WAIT_SECONDS = 5
+RETRY_AFTER_SECONDS = 5
+
 # WAL lets readers run beside the one writer; synchronous=FULL makes a
 # commit wait for the WAL fsync, so an acknowledged rating survives a power
-# cut and not only a process crash. The busy timeout is long because a
-# short one turns ordinary lock contention into errors.
+# cut and not only a process crash. The busy timeout matters only for a
+# writer outside the writer queue (a CLI command): request writers queue on
+# the queue, not on SQLite's lock; it is bounded like every other wait.
 SQLITE_PRAGMAS = {
     "journal_mode": "wal",
     "synchronous": "full",
     "foreign_keys": 1,
-    "busy_timeout": 10_000,
+    "busy_timeout": WAIT_SECONDS * 1000,
     "cache_size": -32_000,
 }
+
+
+class DatabaseBusy(Exception):
+    """The request could not get its turn to write within ``WAIT_SECONDS``."""
+
+
+def unavailable_reason(error):
+    """Why ``error`` means the database cannot be had right now (a 503 to
+    retry), or None when it is a fault of the request or the code (a 500).
+
+    peewee re-raises the driver's error as its own, with the driver's in
+    ``__context__``."""
+    if isinstance(error, DatabaseBusy):
+        return "the database is busy"
+    if isinstance(error, MaxConnectionsExceeded):
+        return "every database connection is in use"
+    if not isinstance(error, (peewee.OperationalError, peewee.InterfaceError)):
+        return None
+    original = error.__cause__ or error.__context__ or error
+    try:
+        import psycopg2
+    except ImportError:  # pragma: no cover - installed with the service
+        psycopg2 = None
+    if psycopg2 is not None and isinstance(original, (psycopg2.OperationalError, psycopg2.InterfaceError)):
+        # psycopg2's OperationalError is the server's or the network's
+        # state (refused, timed out, shut down, too many clients, a
+        # cancelled statement); its InterfaceError, a connection that died.
+        return "the database server cannot be reached or refused the connection"
+    message = str(original).lower()
+    if isinstance(error, peewee.OperationalError):
+        if "locked" in message or "busy" in message:
+            return "the database is busy"
+        if "unable to open" in message or "disk i/o" in message or "disk is full" in message:
+            return "the database file cannot be opened or written"
+    return None
 
 
 class BaseModel(Model):
@@ -66,31 +114,64 @@ def make_database(url):
             path = path[1:]
         if not path or path == ":memory:":
             raise ValueError("an SQLite database must be a file: sqlite:///path/to/file")
+        # timeout: how long to wait for a free pooled connection.
         db = PooledSqliteDatabase(path, pragmas=SQLITE_PRAGMAS, max_connections=32,
-                                  stale_timeout=3600, check_same_thread=False, timeout=10)
+                                  stale_timeout=3600, check_same_thread=False, timeout=WAIT_SECONDS)
         db.writer_queue = WriterQueue(path)
         return db
     if parsed.scheme in ("postgres", "postgresql"):
         options = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
+        # Without connect_timeout libpq waits for the operating system's TCP
+        # timeout (minutes) on a server that does not answer.
+        options.setdefault("connect_timeout", str(WAIT_SECONDS))
         return PooledPostgresqlDatabase(
             unquote(parsed.path.lstrip("/")),
             user=unquote(parsed.username) if parsed.username else None,
             password=unquote(parsed.password) if parsed.password else None,
             host=parsed.hostname or None, port=parsed.port or None,
-            max_connections=32, stale_timeout=3600, **options)
+            max_connections=32, stale_timeout=3600, timeout=WAIT_SECONDS, **options)
     raise ValueError(f"OCENKA_DATABASE_URL must start with sqlite:/// or postgresql:// (was {url!r})")
+
+
+def without_database(view):
+    """Marks a view that answers without the database (``/widget.js``,
+    ``/healthz``, which connects by itself), so that no connection is taken
+    for it: the widget on every embedding site keeps working while the
+    database is down."""
+    view.without_database = True
+    return view
+
+
+def _needs_database(app):
+    if request.endpoint == "static":
+        return False
+    view = app.view_functions.get(request.endpoint)
+    return not getattr(view, "without_database", False)
+
+
+def _check_sqlite_directory(app, db):
+    """A wrong path must stop the start, not give an empty new database
+    that pages then fail on. Only the default file under instance/ (whose
+    folder the app makes) may be created along with its directory."""
+    path = Path(db.database)
+    default = Path(app.instance_path) / "ocenka.sqlite3"
+    if path.absolute() == default.absolute():
+        path.parent.mkdir(parents=True, exist_ok=True)
+    elif not path.parent.is_dir():
+        raise RuntimeError(f"OCENKA_DATABASE_URL names the SQLite file {path}, but its directory "
+                           f"{path.parent.absolute()} does not exist: create it, or correct the URL")
 
 
 def init_app(app):
     db = make_database(app.config["DATABASE_URL"])
     if is_sqlite(db):
-        from pathlib import Path
-        Path(db.database).parent.mkdir(parents=True, exist_ok=True)
+        _check_sqlite_directory(app, db)
     database.initialize(db)
 
     @app.before_request
     def _connect():
-        g.opened_connection = database.connect(reuse_if_open=True)
+        if _needs_database(app):
+            g.opened_connection = database.connect(reuse_if_open=True)
 
     @app.teardown_request
     def _release(exc):
@@ -100,6 +181,18 @@ def init_app(app):
             database.close()
 
     app.cli.add_command(init_db_command)
+
+
+@contextlib.contextmanager
+def connection():
+    """A connection for a view marked ``without_database`` that wants one
+    after all; reuses an open one and then leaves it open."""
+    opened = database.connect(reuse_if_open=True)
+    try:
+        yield
+    finally:
+        if opened and not database.is_closed():
+            database.close()
 
 
 # -- schema versions ---------------------------------------------------------
@@ -162,10 +255,21 @@ class WriterQueue:
     waits in SQLite's busy handler, which sleeps in steps of up to 100 ms,
     so under load most of the time goes to sleeping. Queued on a mutex and
     a flock, the next writer runs the moment the previous one commits.
+
+    The wait is bounded: a writer that does not get its turn within
+    ``timeout`` seconds raises ``DatabaseBusy`` (a 503), so that one stuck
+    writer cannot hold every thread. flock itself cannot time out, so the
+    file lock is tried without blocking and retried in short sleeps; only
+    one thread per process is ever at that step (the others wait on the
+    mutex), and the sleeps start at a tenth of a millisecond, so the next
+    writer still starts about as soon as the previous one is done.
     """
 
-    def __init__(self, database_path):
+    POLL_FIRST, POLL_MAX = 0.0001, 0.005
+
+    def __init__(self, database_path, timeout=WAIT_SECONDS):
         self.path = f"{database_path}.write-lock"
+        self.timeout = timeout
         self.mutex = threading.Lock()
         self.fd = None
         self.pid = None
@@ -179,14 +283,33 @@ class WriterQueue:
         return self.fd
 
     @contextlib.contextmanager
-    def turn(self):
-        with self.mutex:
+    def turn(self, timeout=None):
+        deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
+        if not self.mutex.acquire(timeout=max(deadline - time.monotonic(), 0)):
+            raise DatabaseBusy("no turn in the writer queue (another thread of this process is writing)")
+        try:
             fd = self._descriptor()
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            self._lock_file(fd, deadline)
             try:
                 yield
             finally:
                 fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            self.mutex.release()
+
+    def _lock_file(self, fd, deadline):
+        pause = self.POLL_FIRST
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except OSError as error:
+                if error.errno not in (errno.EAGAIN, errno.EWOULDBLOCK, errno.EACCES):
+                    raise
+            if time.monotonic() + pause > deadline:
+                raise DatabaseBusy("no turn in the writer queue (another process is writing)")
+            time.sleep(pause)
+            pause = min(pause * 2, self.POLL_MAX)
 
 
 @contextlib.contextmanager

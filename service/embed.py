@@ -5,6 +5,8 @@ from pathlib import Path
 
 from flask import Blueprint, Response, request
 
+from service.db import without_database
+
 bp = Blueprint("embed", __name__)
 
 WIDGET_PATH = Path(__file__).resolve().parents[1] / "widget" / "widget.js"
@@ -33,6 +35,7 @@ CACHE_CONTROL = "public, max-age=3600, stale-while-revalidate=86400"
 
 
 @bp.get("/widget.js")
+@without_database
 def widget():
     headers = {
         "ETag": f'"{_ETAG}"',

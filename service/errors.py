@@ -5,8 +5,13 @@ import json
 import logging
 from html import escape
 
+import peewee
 from flask import current_app, render_template, request
+from playhouse.pool import MaxConnectionsExceeded
 from werkzeug.exceptions import HTTPException
+
+from service import i18n
+from service.db import RETRY_AFTER_SECONDS, DatabaseBusy, unavailable_reason
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +57,22 @@ def register(app):
             return _json({"_server": ["internal error; nothing was changed"]}, 500)
         return _page(500, "internal error")
 
+    @app.errorhandler(peewee.OperationalError)
+    @app.errorhandler(peewee.InterfaceError)
+    @app.errorhandler(MaxConnectionsExceeded)
+    @app.errorhandler(DatabaseBusy)
+    def _database_unavailable(error):
+        """A database that is down, unreachable or busy past the bounded
+        wait is the service's state, not a bug: 503 with Retry-After."""
+        reason = unavailable_reason(error)
+        if reason is None:
+            return _unexpected(error)
+        log.warning("database unavailable on %s %s: %s", request.method, request.path, error)
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        if _wants_json():
+            return _json({"_database": [f"{reason}; nothing was changed, try again in a few seconds"]}, 503, headers)
+        return _unavailable_page(headers)
+
 
 # The answers below are encoded here, inside the handler, and never fail:
 # a message may quote input that UTF-8 cannot encode (a lone surrogate in a
@@ -87,3 +108,25 @@ def _page(status, message, headers=None):
         body = (f"<!doctype html><meta charset=utf-8><title>{status}</title><h1>{status}</h1>"
                 f"<p>{escape(message)}</p><p><a href=\"/\">/</a></p>").encode("utf-8")
     return body, status, {"Content-Type": "text/html; charset=utf-8", **(headers or {})}
+
+
+def _unavailable_page(headers):
+    """A page that needs no database (the site's header asks it who is
+    signed in), so that it can be shown when there is none."""
+    try:
+        body = render_template("unavailable.html").encode("utf-8")
+    except Exception:  # noqa: BLE001 - this page must not fail in turn
+        body = b"<!doctype html><meta charset=utf-8><title>503</title><h1>503</h1>"
+    return body, 503, {"Content-Type": "text/html; charset=utf-8", **headers}
+
+
+i18n.register({
+    "ru": {"error.retry": "Попробовать ещё раз", "error.title.503": "Сайт временно недоступен",
+           "error.unavailable": "База данных сейчас недоступна. Ничего не изменено; попробуйте ещё раз через несколько секунд."},
+    "be": {"error.retry": "Паспрабаваць яшчэ раз", "error.title.503": "Сайт часова недаступны",
+           "error.unavailable": "База даных зараз недаступная. Нічога не зменена; паспрабуйце яшчэ раз праз некалькі секунд."},
+    "en": {"error.retry": "Try again", "error.title.503": "Temporarily unavailable",
+           "error.unavailable": "The database cannot be reached right now. Nothing was changed; please try again in a few seconds."},
+    "tt": {"error.retry": "Кабатлап карарга", "error.title.503": "Сайт вакытлыча эшләми",
+           "error.unavailable": "Мәгълүмат базасы хәзер эшләми. Бернәрсә дә үзгәртелмәде; берничә секундтан соң кабатлап карагыз."},
+})
