@@ -51,7 +51,9 @@ def _hash(secret, *parts):
     return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()[:32]
 
 
-def _networks(proxies):
+def networks(proxies):
+    """The trusted proxies (``OCENKA_TRUSTED_PROXIES``) as networks; an
+    entry that is no address or network trusts nothing."""
     result = []
     for proxy in proxies:
         try:
@@ -61,25 +63,26 @@ def _networks(proxies):
     return result
 
 
+def is_trusted(address, trusted_networks):
+    """Whether a connection from ``address`` comes from a trusted proxy."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in net for net in trusted_networks)
+
+
 def client_address(remote_addr, forwarded_for, trusted_proxies):
     """The visitor's address. ``X-Forwarded-For`` is believed only when the
     connection comes from a trusted proxy, and then only up to the first
     hop that is not itself trusted (the rightmost untrusted one)."""
-    networks = _networks(trusted_proxies)
-
-    def trusted(address):
-        try:
-            ip = ipaddress.ip_address(address)
-        except ValueError:
-            return False
-        return any(ip in net for net in networks)
-
+    trusted_networks = networks(trusted_proxies)
     address = remote_addr or ""
-    if not networks or not trusted(address) or not forwarded_for:
+    if not trusted_networks or not is_trusted(address, trusted_networks) or not forwarded_for:
         return address
     hops = [h.strip() for h in forwarded_for.split(",") if h.strip()]
     for hop in reversed(hops):
-        if not trusted(hop):
+        if not is_trusted(hop, trusted_networks):
             return hop
     return hops[0] if hops else address
 

@@ -85,7 +85,8 @@ def _remember_language(response):
     chosen = request.args.get("lang")
     if (chosen in LANGUAGES and response.mimetype == "text/html"
             and request.cookies.get("lang") != chosen):
-        response.set_cookie("lang", chosen, max_age=365 * 86400, samesite="Lax")
+        response.set_cookie("lang", chosen, max_age=365 * 86400, samesite="Lax",
+                            secure=current_app.config["SESSION_COOKIE_SECURE"])
     return response
 
 

@@ -188,7 +188,7 @@ def test_object_page_shows_the_organization(client, world):
     assert "2 Оценок" in text
     body = response.get_data(as_text=True)
     assert f'href="/r/{world.clinic.id}?lang=ru"' in body
-    assert 'style="width: 90.0%"' in body  # 4.5 of 5
+    assert '<rect height="1" width="90.0"/>' in body  # 4.5 of 5
 
 
 def test_object_page_ranks_in_sphere_and_region(client, world):
