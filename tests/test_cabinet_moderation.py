@@ -210,11 +210,13 @@ def test_a_criterion_reaches_the_forms_only_once_approved(client, world, people)
     assert criterion.owner_id == world.clinic.id and criterion.proposed_by_id == people["clinic"][0].id
     assert criterion.labels == {"ru": "Есть ли Wi-Fi в зале ожидания", "en": "Wi-Fi in the waiting room"}
     assert form_extra(client, world.clinic.id) == [] and form_extra(client, world.clinic_kids.id) == []
+    assert "Wi-Fi in the waiting room" not in text_of(client.get(f"/r/{world.clinic_kids.id}?lang=en"))
     response = decide(client, people["moderator"][1], criterion_id, {"decision": "approve"})
     assert response.status_code == 200 and response.get_json()["state"] == "approved"
     expected = [{"code": "wifi", "label": "Wi-Fi in the waiting room", "min": 1, "max": 3}]
     assert form_extra(client, world.clinic.id) == expected and form_extra(client, world.clinic_kids.id) == expected
     assert form_extra(client, world.school.id) == []
+    assert "Wi-Fi in the waiting room" in text_of(client.get(f"/r/{world.clinic_kids.id}?lang=en"))
     # A rating may now answer it, within its scale.
     ok = factories.rate(client, world.clinic_kids.id, extra={"wifi": 3})
     assert ok.status_code == 201
