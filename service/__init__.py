@@ -7,7 +7,7 @@ from flask import Flask
 from flask_cors import CORS
 
 from service import config as configuration
-from service import db, errors, headers, i18n, inputs
+from service import compression, db, errors, headers, i18n, inputs
 
 
 def create_app(test_config=None):
@@ -31,6 +31,7 @@ def create_app(test_config=None):
     db.init_app(app)
     errors.register(app)
     headers.init_app(app)
+    compression.init_app(app)
     i18n.init_app(app)
 
     # Public reads and rating submission are meant to be called from any

@@ -46,6 +46,7 @@ from qr.poster import check_format
 from qr.texts import check_lang
 from service import ranking
 from service.catalog import published_object
+from service.compression import etag_matches
 from service.errors import ApiError
 from service.models import RatableObject
 
@@ -179,7 +180,7 @@ def _answer(inputs, draw, mimetype, cache_control, filename=None):
     if filename:
         headers["Content-Disposition"] = f'inline; filename="{filename}"'
     if request.if_none_match:
-        if request.if_none_match.contains_weak(etag):
+        if etag_matches(etag):
             known = cache().get(etag)
             if known is not None:
                 headers["Last-Modified"] = http_date(known.modified)
