@@ -204,8 +204,8 @@ def _containing(field, text):
     writes SQLite's LIKE (ASCII-case-blind, with ESCAPE) as ILIKE, its
     LIKE being GLOB."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return Expression(field, OP.ILIKE if is_sqlite() else OP.LIKE, NodeList((Value(f"%{escaped}%", converter=False), SQL("ESCAPE"),
-                                                Value("\\", converter=False))))
+    pattern = NodeList((Value(f"%{escaped}%", converter=False), SQL("ESCAPE"), Value("\\", converter=False)))
+    return Expression(field, OP.ILIKE if is_sqlite() else OP.LIKE, pattern)
 
 
 def user_as_json(user):
@@ -310,6 +310,15 @@ def set_active(actor, user, active):
 
 
 # -- links ------------------------------------------------------------------------------
+
+def pending_links(user, now=None):
+    """The user's links that may still be used (only their kinds and
+    expiry can be shown: the tokens are gone)."""
+    now = now or models.utcnow()
+    return list(AccountLink.select()
+                .where((AccountLink.user == user.id) & AccountLink.used.is_null() & (AccountLink.expires > now))
+                .order_by(AccountLink.id.desc()))
+
 
 def valid_link(kind, text, now=None):
     """The link behind ``text`` while it may still be used, else None."""

@@ -270,6 +270,8 @@ def test_a_reset_ends_every_other_session_and_only_the_newest_link_works(app, cl
     second = shown_link(response.get_data(as_text=True))
     assert "/cabinet/password-reset/" in second and first != second
     assert signed_in_email(own) == "head@school.by"  # issuing a link changes nothing yet
+    in_force = admin.get(f"/cabinet/users/{head.id}?lang=en").get_data(as_text=True)
+    assert in_force.count("password reset: works until") == 1  # the first link was replaced
 
     assert set_password(app.test_client(), link_path(first)).status_code == 404
     phone = app.test_client()
@@ -277,6 +279,7 @@ def test_a_reset_ends_every_other_session_and_only_the_newest_link_works(app, cl
     assert signed_in_email(phone) == "head@school.by"
     assert signed_in_email(own) is None and signed_in_email(copy) is None
     assert UserSession.select().where(UserSession.user == head.id).count() == 1
+    assert "No link is in force." in admin.get(f"/cabinet/users/{head.id}?lang=en").get_data(as_text=True)
     assert factories.sign_in(app.test_client(), head).status_code == 400
     assert factories.sign_in(app.test_client(), head, NEW_PASSWORD).status_code == 302
     reset = AuditEntry.get(AuditEntry.action == "user.password_reset_link")

@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 from flask import jsonify, make_response, redirect, render_template, request, url_for
 
-from service import accounts, i18n, models
+from service import accounts, i18n
 from service.accounts import LinkInvalid
 from service.cabinet import permissions as can
 from service.cabinet import sessions
@@ -75,7 +75,8 @@ def users_page():
 
 def _invite_form(user, data, errors=None, status=200):
     return render_form("cabinet/users_invite.html", errors, status, title=t("cabinet.users.invite"), form=data,
-                       role_options=_role_options(_assignable_roles(user)), picks_organization=_picks_organization(user),
+                       role_options=_role_options(_assignable_roles(user)),
+                       picks_organization=_picks_organization(user),
                        language_options=_language_options(),
                        days=accounts.INVITATION_LIFETIME.days)
 
@@ -103,14 +104,10 @@ def user_invite_submit():
 
 
 def _user_page(user, target, errors=None, status=200):
-    now = models.utcnow()
-    links = list(AccountLink.select()
-                 .where((AccountLink.user == target.id) & AccountLink.used.is_null() & (AccountLink.expires > now))
-                 .order_by(AccountLink.id.desc()))
     organization = (RatableObject.get_or_none(RatableObject.id == target.organization_id)
                     if target.organization_id else None)
     return render_form("cabinet/users_detail.html", errors, status, title=target.email, target=target,
-                       organization=organization, links=links, is_self=target.id == user.id,
+                       organization=organization, links=accounts.pending_links(target), is_self=target.id == user.id,
                        done=request.args.get("done"))
 
 
@@ -455,8 +452,10 @@ i18n.register({
         "cabinet.users.activate": "Уключыць зноў",
         "cabinet.users.done.activated": "Карыстальнік зноў уключаны.",
         "cabinet.users.done.deactivated": "Карыстальнік адключаны; усе яго сеансы завершаны.",
-        "cabinet.link.invitation_issued": "Запрашэнне створана", "cabinet.link.reset_issued": "Спасылка для змены пароля",
-        "cabinet.link.copy_now": "Скапіруйце спасылку зараз: яна паказана толькі адзін раз і больш нідзе не захоўваецца.",
+        "cabinet.link.invitation_issued": "Запрашэнне створана",
+        "cabinet.link.reset_issued": "Спасылка для змены пароля",
+        "cabinet.link.copy_now": "Скапіруйце спасылку зараз: яна паказана толькі адзін раз "
+                                 "і больш нідзе не захоўваецца.",
         "cabinet.link.issued_for": "Перадайце яе карыстальніку {email}. Спасылка дзейнічае да {expires} UTC.",
         "cabinet.link.label": "Спасылка",
         "cabinet.link.single_use": "Па спасылцы можна задаць пароль адзін раз; ранейшыя нявыкарыстаныя спасылкі "
