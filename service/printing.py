@@ -24,11 +24,23 @@ BASE_URL, the generators' version, and for the badge its figures), so a
 renamed object or a new rating changes it. Bodies are kept in a bounded
 in-process LRU under the same inputs. Last-Modified is when this process
 first drew the body; If-None-Match is answered without drawing anything.
+
+``all.pdf`` is different: an organization with 400 subdivisions takes
+seconds of CPU to draw (about 40 ms a page). It is drawn once and kept on
+disk under the instance folder (``PosterFiles``), shared by every worker,
+under the same ETag (so a renamed subdivision, another format or language
+is another file); one is drawn at a time on the machine, and it has at most
+``MAX_POSTERS`` pages (a bigger organization prints its subdivisions'
+posters one by one, from their pages).
 """
+import fcntl
 import hashlib
 import json
 import logging
+import os
+import tempfile
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -64,6 +76,10 @@ STATIC_CACHE = "public, max-age=86400"
 # Short, so a badge on someone's site shows a new rating within minutes;
 # after that a revalidation costs a 304.
 LIVE_CACHE = "public, max-age=300"
+
+# Pages in one all.pdf: the organization and its published subdivisions.
+# Drawn once (about 40 ms a page, 2.5 kB a page), then served from disk.
+MAX_POSTERS = 500
 
 CACHE_ITEMS = 512
 # An all.pdf of a large organization is a few hundred kB; this bounds the
@@ -121,6 +137,10 @@ class DrawnCache:
                 self.hits += 1
             return drawn
 
+    def modified(self, etag):
+        drawn = self.get(etag)
+        return None if drawn is None else drawn.modified
+
     def get_or_draw(self, etag, draw):
         drawn = self.get(etag)
         if drawn is not None:
@@ -153,13 +173,119 @@ class DrawnCache:
         return self._bytes
 
 
+class PosterFiles:
+    """``all.pdf`` bodies kept as files named by their ETag, shared by the
+    workers of the machine.
+
+    A file is written whole to a temporary name, synced and renamed, so a
+    reader sees a complete PDF or none. Drawing takes a machine-wide lock
+    (a flock), so that one set is drawn at a time: a second request for the
+    same set waits and then reads the file instead of drawing it again, and
+    a few variants at once do not take every core from the pages. The wait
+    is bounded (``wait`` seconds, then 503 with Retry-After). The folder is
+    kept under ``max_bytes``, least recently served first.
+    """
+
+    POLL = 0.05
+
+    def __init__(self, folder, max_bytes=256 * 1024 * 1024, wait=30):
+        self.folder = Path(folder)
+        self.max_bytes, self.wait = max_bytes, wait
+        self.draws = 0
+
+    def _path(self, etag):
+        return self.folder / f"{etag}.pdf"
+
+    def get(self, etag):
+        path = self._path(etag)
+        try:
+            body = path.read_bytes()
+            stat = path.stat()
+        except FileNotFoundError:
+            return None
+        if not (body.startswith(b"%PDF-") and body.rstrip().endswith(b"%%EOF")):
+            return None  # not one of ours, or damaged: drawn again
+        # The access time orders eviction; the modification time stays the
+        # Last-Modified of the body.
+        os.utime(path, (time.time(), stat.st_mtime))
+        return Drawn(body, etag, datetime.fromtimestamp(int(stat.st_mtime), timezone.utc))
+
+    def modified(self, etag):
+        try:
+            return datetime.fromtimestamp(int(self._path(etag).stat().st_mtime), timezone.utc)
+        except FileNotFoundError:
+            return None
+
+    def get_or_draw(self, etag, draw):
+        drawn = self.get(etag)
+        if drawn is not None:
+            return drawn
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with self._drawing_turn():
+            drawn = self.get(etag)  # drawn by whoever held the turn before
+            if drawn is None:
+                self.draws += 1
+                self._write(self._path(etag), draw())
+                drawn = self.get(etag)
+        self._prune()
+        return drawn
+
+    def _drawing_turn(self):
+        lock = open(self.folder / ".drawing.lock", "a+b")
+        deadline = time.monotonic() + self.wait
+        while True:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return lock  # closing the file releases the lock
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    lock.close()
+                    raise ApiError({"_posters": ["other posters are being drawn; try again in a minute"]},
+                                   status=503, headers={"Retry-After": "30"}) from None
+                time.sleep(self.POLL)
+
+    def _write(self, path, body):
+        fd, temporary = tempfile.mkstemp(dir=self.folder, prefix=".drawing-", suffix=".pdf")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(body)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(temporary, path)
+        except BaseException:
+            os.unlink(temporary)
+            raise
+
+    def _prune(self):
+        files = []
+        for path in self.folder.glob("*.pdf"):
+            try:
+                stat = path.stat()
+            except FileNotFoundError:
+                continue
+            files.append((stat.st_atime, stat.st_size, path))
+        total = sum(size for _, size, _ in files)
+        for _, size, path in sorted(files):
+            if total <= self.max_bytes:
+                break
+            path.unlink(missing_ok=True)
+            total -= size
+
+
 @bp.record_once
 def _install_cache(state):
-    state.app.extensions["printing_cache"] = DrawnCache()
+    app = state.app
+    app.extensions["printing_cache"] = DrawnCache()
+    app.extensions["poster_files"] = PosterFiles(
+        app.config.get("POSTER_CACHE_DIR") or Path(app.instance_path) / "posters")
 
 
 def cache():
     return current_app.extensions["printing_cache"]
+
+
+def poster_files():
+    return current_app.extensions["poster_files"]
 
 
 # -- answering ----------------------------------------------------------------
@@ -174,20 +300,21 @@ def _etag(inputs):
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-def _answer(inputs, draw, mimetype, cache_control, filename=None):
+def _answer(inputs, draw, mimetype, cache_control, filename=None, store=None):
+    store = cache() if store is None else store
     etag = _etag(inputs)
     headers = {"ETag": f'"{etag}"', "Cache-Control": cache_control}
     if filename:
         headers["Content-Disposition"] = f'inline; filename="{filename}"'
     if request.if_none_match:
         if etag_matches(etag):
-            known = cache().get(etag)
-            if known is not None:
-                headers["Last-Modified"] = http_date(known.modified)
+            modified = store.modified(etag)
+            if modified is not None:
+                headers["Last-Modified"] = http_date(modified)
             return Response(status=304, headers=headers)
-        drawn = cache().get_or_draw(etag, draw)
+        drawn = store.get_or_draw(etag, draw)
     else:
-        drawn = cache().get_or_draw(etag, draw)
+        drawn = store.get_or_draw(etag, draw)
         since = request.if_modified_since
         # The date is when this process drew these inputs; changed inputs
         # are another entry, drawn later, so an older date never matches.
@@ -299,14 +426,17 @@ def posters_of_organization(object_id):
     subdivisions = (RatableObject.select().where(RatableObject.organization == org.id)
                     .order_by(RatableObject.name, RatableObject.id))
     items = [_poster_item(org, org)] + [_poster_item(sub, org) for sub in subdivisions if sub.published]
-    return _poster(items, f"ocenka-{org.id}-all-{format_}-{lang}.pdf", format_, lang)
+    if len(items) > MAX_POSTERS:
+        raise ApiError({"_posters": [f"{len(items)} posters are more than one file may hold ({MAX_POSTERS}); "
+                                     "print the subdivisions' posters from their own pages"]})
+    return _poster(items, f"ocenka-{org.id}-all-{format_}-{lang}.pdf", format_, lang, store=poster_files())
 
 
-def _poster(items, filename, format_, lang):
+def _poster(items, filename, format_, lang, store=None):
     base_url = current_app.config["BASE_URL"]
     return _answer(["poster", format_, lang, *[_item_inputs(item) for item in items]],
                    lambda: qr.make_poster(base_url, items, format=format_, lang=lang),
-                   "application/pdf", STATIC_CACHE, filename=filename)
+                   "application/pdf", STATIC_CACHE, filename=filename, store=store)
 
 
 @bp.get("/banner/<int:object_id>.<any(png, svg):kind>")
