@@ -132,7 +132,7 @@ def decide(user, criterion, payload, lang="en"):
     return current
 
 
-def _with_proposer():
+def with_proposer():
     return (ExtraCriterion.select(ExtraCriterion, User.email)
             .join(User, on=(User.id == ExtraCriterion.proposed_by), join_type=JOIN.LEFT_OUTER, attr="proposer"))
 
@@ -140,7 +140,7 @@ def _with_proposer():
 def queue():
     """The moderator's queue: proposed criteria, oldest first (along the
     (state, created) index)."""
-    return (_with_proposer().where(ExtraCriterion.state == ExtraCriterion.PROPOSED)
+    return (with_proposer().where(ExtraCriterion.state == ExtraCriterion.PROPOSED)
             .order_by(ExtraCriterion.created, ExtraCriterion.id))
 
 
@@ -149,7 +149,7 @@ def proposals_of(organization_id):
     proposed them) and those its people proposed for others (a body for an
     organization of its registry), newest first, in every state."""
     colleagues = User.select(User.id).where(User.organization == organization_id)
-    return (_with_proposer()
+    return (with_proposer()
             .where((ExtraCriterion.owner == organization_id) | ExtraCriterion.proposed_by.in_(colleagues))
             .order_by(ExtraCriterion.created.desc(), ExtraCriterion.id.desc()))
 

@@ -213,6 +213,7 @@ def test_a_criterion_reaches_the_forms_only_once_approved(client, world, people)
     assert "Wi-Fi in the waiting room" not in text_of(client.get(f"/r/{world.clinic_kids.id}?lang=en"))
     response = decide(client, people["moderator"][1], criterion_id, {"decision": "approve"})
     assert response.status_code == 200 and response.get_json()["state"] == "approved"
+    assert response.get_json()["proposed_by"] == "head@clinic.by"
     expected = [{"code": "wifi", "label": "Wi-Fi in the waiting room", "min": 1, "max": 3}]
     assert form_extra(client, world.clinic.id) == expected and form_extra(client, world.clinic_kids.id) == expected
     assert form_extra(client, world.school.id) == []

@@ -134,7 +134,8 @@ def decide_json(criterion_id):
     user = actor()
     criterion = get_or_404(ExtraCriterion, criterion_id, "criterion")
     can.require(user, can.DECIDE_CRITERION, criterion)
-    return jsonify(criteria.as_json(criteria.decide(user, criterion, json_body())))
+    criteria.decide(user, criterion, json_body())
+    return jsonify(criteria.as_json(criteria.with_proposer().where(ExtraCriterion.id == criterion.id).get()))
 
 
 def _criteria_for(user):

@@ -84,7 +84,7 @@ def _created_window(first, last):
     return datetime.datetime(first // 100, first % 100, 1) - slack, after_last + slack
 
 
-def object_ids(obj):
+def listed_objects(obj):
     """{id: name} of the object and, for an organization, its subdivisions."""
     names = {obj.id: obj.name}
     if obj.is_organization:
@@ -107,7 +107,7 @@ def listing_filter(ids, period, comment):
 
 def listing(obj, period, comment, page, per_page):
     """(ratings on the page, total, {object id: name}), newest first."""
-    names = object_ids(obj)
+    names = listed_objects(obj)
     condition = listing_filter(names, period, comment)
     items = list(Rating.select().where(condition)
                  .order_by(Rating.created.desc(), Rating.id.desc()).paginate(page, per_page))
