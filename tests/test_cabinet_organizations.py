@@ -150,6 +150,23 @@ def test_a_registered_unp_is_a_conflict(client, people, world):
     assert entries() == []
 
 
+def test_a_unp_registered_meanwhile_is_a_conflict_too(client, people, world, monkeypatch):
+    # Another request registers the same УНП between the check and the
+    # insert: the unique index refuses it, and the answer is the same 409.
+    from service.cabinet import organizations as area
+    real, calls = area.unp_conflict, []
+
+    def late(unp, org=None):
+        calls.append(unp)
+        return None if len(calls) == 1 else real(unp, org)
+
+    monkeypatch.setattr(area, "unp_conflict", late)
+    _, auth = people["operator"]
+    response = client.post(f"{API}/organizations", json=full(unp=world.school.unp), headers=auth)
+    assert response.status_code == 409 and "already registered" in response.get_json()["errors"]["unp"][0]
+    assert len(calls) == 2 and entries() == []
+
+
 def test_the_parent_body_must_be_an_authorized_body(client, people, world):
     _, auth = people["operator"]
     for parent, words in ((world.school.id, "not an authorized body"), (world.clinic_women.id, "no organization"),

@@ -64,7 +64,8 @@ def register(user, payload):
             org = structure.create_organization(**resolve(data, refs))
             audit.record(user, "organization.create", "organization", org.id, None, profile(org))
     except UNIQUE_VIOLATION:
-        raise unp_conflict(data["unp"]) or conflict(say("unp_taken", id="?"), "unp") from None
+        _raise_if_unp_taken(data)
+        raise
     return org
 
 
@@ -102,8 +103,17 @@ def edit(user, org, payload):
             if after != before:
                 audit.record(user, "organization.update", "organization", org.id, before, after)
     except UNIQUE_VIOLATION:
-        raise unp_conflict(data["unp"], org) or conflict(say("unp_taken", id="?"), "unp") from None
+        _raise_if_unp_taken(data, org)
+        raise
     return org
+
+
+def _raise_if_unp_taken(data, org=None):
+    """After the unique index refused a write: 409 when another request
+    registered the same УНП meanwhile (the check and the write raced)."""
+    taken = unp_conflict(data["unp"], org) if "unp" in data else None
+    if taken is not None:
+        raise taken from None
 
 
 def add_subdivision(user, org, payload):
