@@ -38,9 +38,10 @@ def test_the_cabinet_sends_visitors_to_sign_in_and_back(client, staff):
 
 
 def test_signing_in_lands_in_the_cabinet(client, staff):
+    User.update(language="en").where(User.id == staff.id).execute()
     response = factories.sign_in(client, staff)
-    assert response.status_code == 302 and response.headers["Location"] == "/cabinet/"
-    page = client.get("/cabinet/?lang=en")
+    assert response.status_code == 302 and response.headers["Location"] == "/cabinet/?lang=en"
+    page = client.get(response.headers["Location"])
     assert page.status_code == 200
     assert "Signed in as head@school.by, role: organization staff." in page.get_data(as_text=True)
     assert page.headers["Cache-Control"] == "no-store"

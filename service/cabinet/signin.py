@@ -9,7 +9,7 @@ no address is kept.
 import datetime
 import hashlib
 import secrets
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -19,7 +19,7 @@ from service.cabinet import sessions
 from service.db import write_transaction
 from service.i18n import current_language
 from service.limits import client_address
-from service.models import SignInFailure, User, utcnow
+from service.models import LANGUAGES, SignInFailure, User, utcnow
 
 bp = Blueprint("auth", __name__)
 
@@ -138,7 +138,16 @@ def login_submit():
         return _form(400, i18n.translate("auth.error.credentials"), email, next_url)
     forget_failures(email_key)
     sessions.start(user)
-    return redirect(next_url)
+    return redirect(_in_language(next_url, user.language))
+
+
+def _in_language(path, lang):
+    """``path`` in the user's own language, unless it names one already."""
+    parts = urlsplit(path)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    if lang not in LANGUAGES or any(key == "lang" for key, _ in query):
+        return path
+    return urlunsplit(parts._replace(query=urlencode(query + [("lang", lang)])))
 
 
 @bp.post("/logout")

@@ -8,7 +8,7 @@ Views stay thin: they load input with a marshmallow schema, ask
 handlers answer JSON under /api and a page elsewhere, and a form view
 catches the 400 to show the form again with its errors.
 """
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 
 from service import csrf, i18n
@@ -24,7 +24,9 @@ _OPEN_TO_ANONYMOUS = set()
 
 
 def open_to_anonymous(view):
-    _OPEN_TO_ANONYMOUS.add(view.__name__)
+    # The function itself, not its name: another view of the same name
+    # elsewhere must not become open by accident.
+    _OPEN_TO_ANONYMOUS.add(view)
     return view
 
 
@@ -32,8 +34,7 @@ def open_to_anonymous(view):
 def _require_session():
     if request.method == "POST" and not csrf.valid():
         abort(400, description=i18n.translate("auth.error.csrf"))
-    endpoint = (request.endpoint or "").rpartition(".")[2]
-    if endpoint in _OPEN_TO_ANONYMOUS:
+    if current_app.view_functions.get(request.endpoint) in _OPEN_TO_ANONYMOUS:
         return None
     if current_user() is None:
         if request.method == "GET":
