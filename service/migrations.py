@@ -49,7 +49,7 @@ def _v4_cabinets(db):
     _add_missing_columns(db, models.ExtraCriterion, ["decision_reason", "proposed_by"])
     _add_missing_columns(db, models.Rating, ["moderation_reason", "moderated"])
     _add_missing_columns(db, models.Notification, ["period", "report"])
-    for model in (models.Rating, models.ExtraCriterion):
+    for model in (models.Rating, models.ExtraCriterion, models.Notification, models.Registry):
         _add_missing_indexes(db, model)
     db.create_tables(models.CABINET_TABLES, safe=True)
 

@@ -294,6 +294,9 @@ class Registry(BaseModel):
     created = DateTimeField(default=utcnow)
     updated = DateTimeField(default=utcnow)
 
+    class Meta:
+        indexes = ((("state", "id"), False),)
+
 
 class RegistryEntry(BaseModel):
     registry = ForeignKeyField(Registry, backref="entries", on_delete="CASCADE")
@@ -405,6 +408,11 @@ class Notification(BaseModel):
     report = TextField(null=True)
     created = DateTimeField(default=utcnow)
     updated = DateTimeField(default=utcnow)
+
+    class Meta:
+        # The moderator's list of low-score notices and the planned items
+        # past their control date stay indexed reads as years go by.
+        indexes = ((("kind", "id"), False), (("status", "control_date"), False))
 
     def is_overdue(self, today=None):
         today = today or datetime.date.today()
