@@ -220,7 +220,8 @@ def test_object_page_draws_the_monthly_trend(client, world, last_month):
     into_month([rated(client, world.school.id, 4, 4, 4, 4), rated(client, world.school.id, 2, 2, 2, 2)], last_month)
     rate(client, world.school.id, 5, 5, 5, 5)
     body = client.get(f"/objects/{world.school.id}?lang=en").get_data(as_text=True)
-    svg = body[body.index("<svg"):body.index("</svg>")]
+    start = body.index('<svg class="trend"')
+    svg = body[start:body.index("</svg>", start)]
     assert 'role="img"' in svg
     assert svg.count("<circle") == 2
     assert ": 3 (n = 2)</title>" in svg and ": 5 (n = 1)</title>" in svg
