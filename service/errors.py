@@ -122,11 +122,15 @@ def _unavailable_page(headers):
 
 i18n.register({
     "ru": {"error.retry": "Попробовать ещё раз", "error.title.503": "Сайт временно недоступен",
-           "error.unavailable": "База данных сейчас недоступна. Ничего не изменено; попробуйте ещё раз через несколько секунд."},
+           "error.unavailable": "База данных сейчас недоступна. Ничего не изменено; "
+                                "попробуйте ещё раз через несколько секунд."},
     "be": {"error.retry": "Паспрабаваць яшчэ раз", "error.title.503": "Сайт часова недаступны",
-           "error.unavailable": "База даных зараз недаступная. Нічога не зменена; паспрабуйце яшчэ раз праз некалькі секунд."},
+           "error.unavailable": "База даных зараз недаступная. Нічога не зменена; "
+                                "паспрабуйце яшчэ раз праз некалькі секунд."},
     "en": {"error.retry": "Try again", "error.title.503": "Temporarily unavailable",
-           "error.unavailable": "The database cannot be reached right now. Nothing was changed; please try again in a few seconds."},
+           "error.unavailable": "The database cannot be reached right now. Nothing was changed; "
+                                "please try again in a few seconds."},
     "tt": {"error.retry": "Кабатлап карарга", "error.title.503": "Сайт вакытлыча эшләми",
-           "error.unavailable": "Мәгълүмат базасы хәзер эшләми. Бернәрсә дә үзгәртелмәде; берничә секундтан соң кабатлап карагыз."},
+           "error.unavailable": "Мәгълүмат базасы хәзер эшләми. Бернәрсә дә үзгәртелмәде; "
+                                "берничә секундтан соң кабатлап карагыз."},
 })

@@ -67,7 +67,8 @@ def test_text_answers_are_compressed(client, world, encoding):
         org = factories.organization(f"ГУО «Средняя школа № {i + 10} г. Бреста»")
         factories.rate(client, org.id, 5, 4, 5, 4)
     for path, mimetype in [("/?lang=en", "text/html"), (f"/objects/{world.clinic.id}", "text/html"),
-                           ("/api/v1/objects?per_page=50", "application/json"), ("/rankings.csv?period=all&lang=en", "text/csv"),
+                           ("/api/v1/objects?per_page=50", "application/json"),
+                           ("/rankings.csv?period=all&lang=en", "text/csv"),
                            ("/static/site.css", "text/css"), (f"/qr/{world.school.id}.svg", "image/svg+xml"),
                            (f"/api/v1/objects/{world.school.id}/form", "application/json")]:
         plain = client.get(path)
