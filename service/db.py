@@ -71,7 +71,7 @@ def unavailable_reason(error):
         # psycopg2's OperationalError is the server's or the network's
         # state (refused, timed out, shut down, too many clients, a
         # cancelled statement); its InterfaceError, a connection that died.
-        return "the database server cannot be reached or refused the connection"
+        return "the database server cannot be reached or cannot serve the request now"
     message = str(original).lower()
     if isinstance(error, peewee.OperationalError):
         if "locked" in message or "busy" in message:
