@@ -302,7 +302,8 @@ def _ratings(rng, orgs, subs, org_services, count, now, tz):
     fields = [Rating.object, Rating.service, Rating.simplicity, Rating.information, Rating.timeliness,
               Rating.politeness, Rating.reasons, Rating.comment, Rating.comment_status, Rating.moderation_reason,
               Rating.answer, Rating.answered,
-              Rating.channel, Rating.created, Rating.month, Rating.client_token, Rating.client_hash, Rating.address_hash]
+              Rating.channel, Rating.created, Rating.month, Rating.client_token, Rating.client_hash, Rating.address_hash,
+              Rating.status, Rating.verified]
     span = 730 * 86400
     batch = []
     import bisect
@@ -338,7 +339,7 @@ def _ratings(rng, orgs, subs, org_services, count, now, tz):
         batch.append((target, service, *scores, sorted(set(reasons)), comment, status or Rating.COMMENT_NONE,
                       moderation, answer, answered, _weighted(rng, CHANNELS), created, local.year * 100 + local.month,
                       str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-                      f"{rng.getrandbits(128):032x}", f"{rng.getrandbits(96):032x}"))
+                      f"{rng.getrandbits(128):032x}", f"{rng.getrandbits(96):032x}", Rating.COUNTED, False))
         if len(batch) >= 20_000:
             _flush(batch, fields)
     _flush(batch, fields)

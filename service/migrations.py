@@ -54,10 +54,17 @@ def _v4_cabinets(db):
     db.create_tables(models.CABINET_TABLES, safe=True)
 
 
+def _v5_rating_status(db):
+    # Every rating stored so far was counted.
+    _add_missing_columns(db, models.Rating, ["status", "verified"])
+    _add_missing_indexes(db, models.Rating)
+
+
 MIGRATIONS = [
     (1, "ratings, organizations, registries, notifications, users", _v1_raw_tables),
     (2, "aggregates per object and period, roll-up membership (filled from the ratings)", _v2_object_aggregates),
     (3, "rolled-up aggregates per organization and period (filled from the object aggregates)", _v3_rollup_aggregates),
     (4, "cabinets: sessions, tokens, account links, sign-in failures, audit log; moderation and registry columns",
      _v4_cabinets),
+    (5, "trust: a rating's status (counted, held, rejected) and whether a code verified it", _v5_rating_status),
 ]

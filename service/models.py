@@ -171,6 +171,10 @@ class Rating(BaseModel):
     """One visitor's rating. Kept forever; never edited but for the comment's
     moderation and the organization's answer."""
     COMMENT_NONE, COMMENT_PENDING, COMMENT_APPROVED, COMMENT_REJECTED = "none", "pending", "approved", "rejected"
+    # Only counted ratings are in the aggregates; a held one waits for the
+    # moderator, a rejected one is kept but never counted.
+    COUNTED, HELD, REJECTED = "counted", "held", "rejected"
+    STATUSES = (COUNTED, HELD, REJECTED)
 
     id = AutoField()
     object = ForeignKeyField(RatableObject, backref="ratings")
@@ -196,10 +200,15 @@ class Rating(BaseModel):
     # Salted hashes only: the raw address is never stored.
     client_hash = CharField(max_length=32)
     address_hash = CharField(max_length=32)
+    status = CharField(max_length=16, default=COUNTED)
+    # Given with a valid single-use code of the organization (proof of service).
+    verified = BooleanField(default=False)
 
     class Meta:
         indexes = (
             (("client_hash", "object", "created"), False),
+            # The moderator's held ratings, per object.
+            (("status", "object", "created"), False),
             (("address_hash", "created"), False),
             (("object", "created"), False),
             # The moderator's queue: pending comments, oldest first.

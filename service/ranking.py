@@ -230,6 +230,7 @@ def aggregates_from_ratings():
     satisfied = fn.SUM((R.simplicity + R.information + R.timeliness + R.politeness >= SATISFIED_TOTAL).cast("integer"))
     query = (R.select(R.object, R.month, fn.COUNT(R.id), fn.SUM(R.simplicity), fn.SUM(R.information),
                       fn.SUM(R.timeliness), fn.SUM(R.politeness), satisfied)
+              .where(R.status == Rating.COUNTED)
               .group_by(R.object, R.month).tuples())
     result = defaultdict(Sums)
     for object_id, month, *values in query.iterator():

@@ -45,7 +45,7 @@ def ratable(object_id):
 
 
 _COLUMNS = ("object_id", "service_id", "simplicity", "information", "timeliness", "politeness", "reasons", "comment",
-            "comment_status", "channel", "created", "month", "client_token", "client_hash", "address_hash")
+            "comment_status", "channel", "created", "month", "client_token", "client_hash", "address_hash", "status", "verified")
 _INSERT = (f"INSERT INTO rating ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))}) RETURNING id")
 
 
@@ -105,7 +105,7 @@ def submit(payload, client_signals, config):
                 scores["politeness"], Rating.reasons.db_value(sorted(set(data["reasons"]))), comment,
                 Rating.COMMENT_PENDING if comment else Rating.COMMENT_NONE, data["channel"],
                 Rating.created.db_value(now), month, data["client_token"], client.client_hash,
-                client.address_hash)).fetchone()[0]
+                client.address_hash, Rating.COUNTED, False)).fetchone()[0]
             if extras:
                 RatingExtra.insert_many([(rating_id, c.id, v) for c, v in extras.items()],
                                         fields=[RatingExtra.rating, RatingExtra.criterion, RatingExtra.value]).execute()

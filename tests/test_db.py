@@ -100,10 +100,31 @@ def test_upgrade_to_the_cabinets_keeps_users_and_comments(app, db, runner):
 
     result = runner.invoke(args=["init-db"])
     assert result.exit_code == 0, result.output
-    assert "upgraded from version 3 to 4" in result.output
+    assert f"upgraded from version 3 to {MIGRATIONS[-1][0]}" in result.output
     for table, column in dropped:
         assert column in {c.name for c in database.get_columns(table)}, (table, column)
     assert all(database.table_exists(m._meta.table_name) for m in CABINET_TABLES)
     assert User.get_by_id(user.id).language == "ru"
     assert Registry.get_by_id(registry.id).name == ""
     assert list(database.execute_sql("SELECT id, comment, comment_status FROM rating ORDER BY id")) == comments
+
+
+def test_upgrade_to_rating_status_counts_every_earlier_rating(app, db, runner):
+    """A database at version 4 gets each rating's status and verified flag:
+    every rating stored before was counted, none verified."""
+    from playhouse.migrate import SchemaMigrator, migrate as apply_operations
+    from service.db import SchemaVersion
+    world = factories.small_world()
+    client = app.test_client()
+    for _ in range(3):
+        factories.rate(client, world.school.id)
+    migrator = SchemaMigrator.from_database(database)
+    apply_operations(migrator.drop_index("rating", "rating_status_object_id_created"),
+                     migrator.drop_column("rating", "status"), migrator.drop_column("rating", "verified"))
+    SchemaVersion.delete().where(SchemaVersion.version > 4).execute()
+
+    result = runner.invoke(args=["init-db"])
+    assert result.exit_code == 0, result.output
+    assert f"upgraded from version 4 to {MIGRATIONS[-1][0]}" in result.output
+    rows = list(database.execute_sql("SELECT status, verified FROM rating"))
+    assert len(rows) == 3 and all(status == "counted" and not verified for status, verified in rows)

@@ -28,10 +28,6 @@ PER_PAGE = 20
 COMMENT_FILTERS = ("any", Rating.COMMENT_PENDING, Rating.COMMENT_APPROVED, Rating.COMMENT_REJECTED)
 CHOICES_MAX = 300   # organizations in the page's select; beyond that, the search
 FOUND_MAX = 20      # objects a search lists
-# Every stored rating counts in the figures until ratings can be held back
-# (an issue of its own); then this becomes the rating's own status.
-COUNTED = "counted"
-
 
 class RatingsQuery(Schema):
     class Meta:
@@ -147,7 +143,7 @@ def as_json(rating, extras=()):
         "comment": rating.comment, "comment_status": rating.comment_status,
         "moderation_reason": rating.moderation_reason, "moderated": _moment(rating.moderated),
         "answer": rating.answer, "answered": _moment(rating.answered),
-        "channel": rating.channel, "status": COUNTED, "created": _moment(rating.created),
+        "channel": rating.channel, "status": rating.status, "created": _moment(rating.created),
     }
 
 
