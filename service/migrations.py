@@ -60,6 +60,12 @@ def _v5_rating_status(db):
     _add_missing_indexes(db, models.Rating)
 
 
+def _v6_spread_and_verified(db):
+    for model in (models.ObjectAggregate, models.RollupAggregate):
+        _add_missing_columns(db, model, ["squares", "verified"])
+    ranking.rebuild_aggregates()
+
+
 MIGRATIONS = [
     (1, "ratings, organizations, registries, notifications, users", _v1_raw_tables),
     (2, "aggregates per object and period, roll-up membership (filled from the ratings)", _v2_object_aggregates),
@@ -67,4 +73,6 @@ MIGRATIONS = [
     (4, "cabinets: sessions, tokens, account links, sign-in failures, audit log; moderation and registry columns",
      _v4_cabinets),
     (5, "trust: a rating's status (counted, held, rejected) and whether a code verified it", _v5_rating_status),
+    (6, "aggregates: the sum of squared scores (for the spread) and the verified count, filled from the ratings",
+     _v6_spread_and_verified),
 ]

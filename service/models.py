@@ -5,7 +5,7 @@ import datetime
 import re
 
 from peewee import (
-    AutoField, BooleanField, CharField, CompositeKey, DateField, DateTimeField, DeferredForeignKey,
+    AutoField, BigIntegerField, BooleanField, CharField, CompositeKey, DateField, DateTimeField, DeferredForeignKey,
     ForeignKeyField, IntegerField, SmallIntegerField, TextField,
 )
 
@@ -243,6 +243,11 @@ class PeriodSums(BaseModel):
     timeliness = IntegerField(default=0)
     politeness = IntegerField(default=0)
     satisfied = IntegerField(default=0)
+    # Σ (sum of the four base scores)², so that the spread of the overall
+    # scores (Σ overall² = squares / 16) needs no rescan of the ratings.
+    squares = BigIntegerField(default=0)
+    # How many of the ratings a single-use code verified.
+    verified = IntegerField(default=0)
 
 
 class ObjectAggregate(PeriodSums):

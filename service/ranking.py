@@ -121,6 +121,8 @@ class Sums:
     timeliness: int = 0
     politeness: int = 0
     satisfied: int = 0
+    squares: int = 0
+    verified: int = 0
 
     @property
     def total(self):
@@ -132,7 +134,7 @@ class Sums:
         return self.total / len(BASE_CRITERIA)
 
     def add(self, other):
-        for name in ("n", *BASE_CRITERIA, "satisfied"):
+        for name in _SUM_FIELDS:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         return self
 
@@ -165,7 +167,8 @@ def figures(sums, period, group_mean=None, rank=None, rank_change=None):
     }
 
 
-_SUM_COLUMNS = [fn.SUM(getattr(ObjectAggregate, name)) for name in ("n", *BASE_CRITERIA, "satisfied")]
+_SUM_FIELDS = ("n", *BASE_CRITERIA, "satisfied", "squares", "verified")
+_SUM_COLUMNS = [fn.SUM(getattr(ObjectAggregate, name)) for name in _SUM_FIELDS]
 
 
 def _sums(row):
@@ -181,7 +184,7 @@ def object_sums(obj, period):
     else:
         A = ObjectAggregate
         where = (A.object == obj.id) & (A.period == period.key)
-    row = A.select(A.n, A.simplicity, A.information, A.timeliness, A.politeness, A.satisfied).where(where).tuples().first()
+    row = A.select(*(getattr(A, name) for name in _SUM_FIELDS)).where(where).tuples().first()
     return _sums(row) if row else Sums()
 
 
@@ -198,8 +201,8 @@ def object_figures(obj, period):
 # -- writing ------------------------------------------------------------------
 
 def _upsert_sql(table, key, rows):
-    sums = ("simplicity", "information", "timeliness", "politeness", "satisfied")
-    values = ", ".join(["(?, ?, 1, ?, ?, ?, ?, ?)"] * rows)
+    sums = ("simplicity", "information", "timeliness", "politeness", "satisfied", "squares", "verified")
+    values = ", ".join(["(?, ?, 1, ?, ?, ?, ?, ?, ?, ?)"] * rows)
     updates = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in ("n", *sums))
     return (f"INSERT INTO {table} ({key}, period, n, {', '.join(sums)}) VALUES {values} "
             f"ON CONFLICT ({key}, period) DO UPDATE SET {updates}")
@@ -209,12 +212,14 @@ _OBJECT_UPSERT = _upsert_sql("object_aggregate", "object_id", 5)
 _OWNERS = "SELECT organization_id FROM rollup_member WHERE object_id = ?"
 
 
-def add_to_aggregates(object_id, month, scores):
+def add_to_aggregates(object_id, month, scores, verified=False):
     """Counts one rating in its object's five periods and in those of every
     organization it rolls up into; call inside the rating's own
     transaction. (Plain SQL: this runs for every rating.)"""
     satisfied = 1 if is_satisfied(scores) else 0
-    values = (scores["simplicity"], scores["information"], scores["timeliness"], scores["politeness"], satisfied)
+    total = sum(scores[c] for c in BASE_CRITERIA)
+    values = (scores["simplicity"], scores["information"], scores["timeliness"], scores["politeness"], satisfied,
+              total * total, 1 if verified else 0)
     periods = periods_of_month(month)
     run(_OBJECT_UPSERT, [v for period in periods for v in (object_id, period, *values)])
     owners = [row[0] for row in run(_OWNERS, (object_id,)).fetchall()]
@@ -227,9 +232,11 @@ def aggregates_from_ratings():
     """{(object_id, period): Sums} recomputed from the raw ratings: one
     grouped scan per object and month, then rolled up to longer periods."""
     R = Rating
-    satisfied = fn.SUM((R.simplicity + R.information + R.timeliness + R.politeness >= SATISFIED_TOTAL).cast("integer"))
+    total = R.simplicity + R.information + R.timeliness + R.politeness
+    satisfied = fn.SUM((total >= SATISFIED_TOTAL).cast("integer"))
     query = (R.select(R.object, R.month, fn.COUNT(R.id), fn.SUM(R.simplicity), fn.SUM(R.information),
-                      fn.SUM(R.timeliness), fn.SUM(R.politeness), satisfied)
+                      fn.SUM(R.timeliness), fn.SUM(R.politeness), satisfied, fn.SUM(total * total),
+                      fn.SUM(R.verified.cast("integer")))
               .where(R.status == Rating.COUNTED)
               .group_by(R.object, R.month).tuples())
     result = defaultdict(Sums)
@@ -239,8 +246,6 @@ def aggregates_from_ratings():
             result[(object_id, key)].add(month_sums)
     return result
 
-
-_SUM_FIELDS = ("n", *BASE_CRITERIA, "satisfied")
 
 
 def _stored(model, key_field):

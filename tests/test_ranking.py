@@ -253,3 +253,15 @@ def test_rebuild_reports_and_repairs_a_drifted_aggregate(client, world):
     RollupAggregate.update(satisfied=0).where(RollupAggregate.organization == world.school.id).execute()
     assert ("organization", world.school.id, "all") in ranking.rebuild_aggregates()
     assert ranking.stored_rollup_aggregates() == ranking.rollup_aggregates_from_objects()
+
+
+def test_aggregates_keep_the_sum_of_squared_totals_and_skip_ratings_not_counted(client, world):
+    rate(client, world.clinic_women.id, 5, 5, 5, 4)
+    rate(client, world.clinic_women.id, 1, 2, 3, 4)
+    held = rate(client, world.clinic_women.id, 1, 1, 1, 1).get_json()["id"]
+    Rating.update(status=Rating.HELD).where(Rating.id == held).execute()
+    ranking.rebuild_aggregates()
+    stored = ObjectAggregate.get(object=world.clinic_women.id, period="all")
+    assert (stored.n, stored.squares, stored.verified) == (2, 19 * 19 + 10 * 10, 0)
+    rollup = RollupAggregate.get(organization=world.clinic.id, period="all")
+    assert (rollup.n, rollup.squares) == (2, 19 * 19 + 10 * 10)
