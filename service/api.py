@@ -133,6 +133,11 @@ def get_rankings():
     response = jsonify(
         period=period.key, sphere=args["sphere"], region=args["region"],
         group_mean=table.group_mean, prior_weight=ranking.PRIOR_WEIGHT,
+        # The uncertainty (SPEC "Trust"): the group's σ, the rule's version,
+        # and how many of the listed rows are ranked (the others have too
+        # few ratings and come last, without a place).
+        sigma=table.sigma, formula=ranking.FORMULA, min_ratings=table.min_ratings,
+        ranked=sum(1 for e in entries if e.rank is not None) if scope is not None else table.ranked,
         total=len(entries), offset=args["offset"], limit=args["limit"],
         items=[ranking.ranking_row(e, names.get(e.id, "")) for e in window],
     )

@@ -58,6 +58,15 @@ def _secret_key(instance_path):
     return key
 
 
+def _min_ratings(value):
+    # Below this many ratings in a period an organization is listed but not
+    # ranked; 5 keeps a single voice from placing anyone (docs/ranking.md).
+    text = (value or "").strip() or "5"
+    if not text.isdigit() or not 1 <= int(text) <= 1000:
+        raise ValueError(f"OCENKA_MIN_RATINGS must be a whole number from 1 to 1000 (was {value!r})")
+    return int(text)
+
+
 def from_environment(instance_path, environ=os.environ):
     comments = environ.get("OCENKA_COMMENTS", "moderated").strip().lower()
     if comments not in COMMENT_MODES:
@@ -73,6 +82,7 @@ def from_environment(instance_path, environ=os.environ):
         "COMMENTS": comments,
         "PUBLIC_RESULTS": _flag(environ.get("OCENKA_PUBLIC_RESULTS"), "OCENKA_PUBLIC_RESULTS"),
         "TIMEZONE": environ.get("OCENKA_TIMEZONE", "Europe/Minsk"),
+        "MIN_RATINGS": _min_ratings(environ.get("OCENKA_MIN_RATINGS")),
         # A rating with a 2,000-character comment is far below this; anything
         # bigger is not a rating.
         "MAX_CONTENT_LENGTH": 64 * 1024,

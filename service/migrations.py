@@ -66,6 +66,18 @@ def _v6_spread_and_verified(db):
     ranking.rebuild_aggregates()
 
 
+# The ranking's covering index before version 12, by peewee's name for it.
+_RANKING_INDEX_BEFORE_12 = "rollup_aggregate_period_organization_id_n_simplicity_inf_c901434"
+
+
+def _v12_ranking_index_with_squares(db):
+    # The ranking reads each organization's squares for the group's σ; an
+    # index without them sends every row back to the table (a quarter
+    # slower at the real portal's scale, docs/benchmarks.md).
+    db.execute_sql(f'DROP INDEX IF EXISTS "{_RANKING_INDEX_BEFORE_12}"')
+    _add_missing_indexes(db, models.RollupAggregate)
+
+
 MIGRATIONS = [
     (1, "ratings, organizations, registries, notifications, users", _v1_raw_tables),
     (2, "aggregates per object and period, roll-up membership (filled from the ratings)", _v2_object_aggregates),
@@ -75,4 +87,6 @@ MIGRATIONS = [
     (5, "trust: a rating's status (counted, held, rejected) and whether a code verified it", _v5_rating_status),
     (6, "aggregates: the sum of squared scores (for the spread) and the verified count, filled from the ratings",
      _v6_spread_and_verified),
+    (12, "ranking: the covering index of the rolled-up aggregates holds the squares too (for the interval)",
+     _v12_ranking_index_with_squares),
 ]

@@ -272,9 +272,10 @@ class RollupAggregate(PeriodSums):
 
     class Meta:
         primary_key = CompositeKey("organization", "period")
-        # Covering: a ranking reads a whole period from the index alone.
+        # Covering: a ranking reads a whole period from the index alone,
+        # the squares (for σ) included (schema version 12).
         indexes = ((("period", "organization", "n", "simplicity", "information", "timeliness", "politeness",
-                     "satisfied"), False),)
+                     "satisfied", "squares"), False),)
 
 
 class RollupMember(BaseModel):

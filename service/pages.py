@@ -224,7 +224,7 @@ def _data_stamp():
 def _home_figures(month):
     """Totals and the last month's leaders, recomputed only when a rating
     arrives or the structure changes, so they are never stale."""
-    key = (_data_stamp(), month.key)
+    key = (_data_stamp(), month.key, ranking.min_ratings())
     with _home_lock:
         cached = _home_cache.get("figures")
     if cached and cached[0] == key:
@@ -233,14 +233,17 @@ def _home_figures(month):
     organizations = (RatableObject.select().where((RatableObject.kind == RatableObject.ORGANIZATION)
                                                   & (RatableObject.published == True)).count())
     table = ranking.rank_table(month)
-    improved = sorted((e for e in table.entries if e.rank_change and e.rank_change > 0),
+    ranked = table.ranked_entries
+    # Only a rise the data supports: the previous place lies outside this
+    # month's range of places (SPEC "Trust"), not noise among small counts.
+    improved = sorted((e for e in ranked if e.significant and e.rank_change > 0),
                       key=lambda e: (-e.rank_change, e.rank))
     figures = {
         "organizations": organizations,
         "ratings": sums.n,
         "satisfaction": _percent(sums),
-        "ranked": len(table.entries),
-        "best": table.entries[:TOP_SHOWN],
+        "ranked": table.ranked,
+        "best": ranked[:TOP_SHOWN],
         "improved": improved[:TOP_SHOWN],
     }
     with _home_lock:
@@ -356,7 +359,7 @@ def _ranks(obj, periods, sphere, region):
         for period in periods:
             table = ranking.rank_table(period, sphere_id, region_id)
             entry = table.by_id.get(obj.id)
-            cells.append({"period": period, "entry": entry, "size": len(table.entries)})
+            cells.append({"period": period, "entry": entry, "size": table.ranked, "min_ratings": table.min_ratings})
         rows.append({"group": group, "cells": cells})
     return rows
 
@@ -444,6 +447,7 @@ def rankings():
         "rankings.html", rows=rows, period=period, period_name=period_label(period, lang),
         choices=choices, period_listed=any(p == period for _, ps in choices for p in ps), sphere=sphere_code, region=region_code, spheres=spheres,
         regions=regions, total=len(table.entries), page=page, pages=pages, group_mean=table.group_mean,
+        ranked=table.ranked, min_ratings=table.min_ratings, sigma=table.sigma, formula=ranking.FORMULA,
         prior_weight=ranking.PRIOR_WEIGHT, csv_url=url_for("pages.rankings_csv", **group), json_url=json_url,
         period_label=lambda p: period_label(p, lang))
 
@@ -457,7 +461,19 @@ def spreadsheet_safe(value):
     return value
 
 
-CSV_COLUMNS = ("rank", "rank_change", "id", "name", "n", "score", "overall", "satisfaction", *BASE_CRITERIA)
+# The uncertainty's columns come last, so that readers of the older file
+# keep their column numbers: the range of places, whether the change is
+# significant (1 or 0), the score's 95 % interval and the formula's version.
+CSV_COLUMNS = ("rank", "rank_change", "id", "name", "n", "score", "overall", "satisfaction", *BASE_CRITERIA,
+               "rank_low", "rank_high", "rank_change_significant", "score_low", "score_high", "formula")
+
+
+def uncertainty_cells(row):
+    """The last six CSV cells of a ranking row (``ranking.ranking_row`` or
+    figures): empty where the row has no place."""
+    places, interval = row["rank_range"] or (None, None), row["interval"] or (None, None)
+    return (*places, int(row["rank_change_significant"]), _round(interval[0], 4), _round(interval[1], 4),
+            ranking.FORMULA)
 
 
 def _round(value, digits):
@@ -479,7 +495,7 @@ def rankings_csv():
     writer.writerows(
         (row["rank"], row["rank_change"], row["id"], spreadsheet_safe(row["name"]), row["n"],
          _round(row["score"], 4), _round(row["overall"], 4), _round(row["satisfaction"], 2),
-         *(_round(row["criteria"][c], 4) for c in BASE_CRITERIA))
+         *(_round(row["criteria"][c], 4) for c in BASE_CRITERIA), *uncertainty_cells(row))
         for row in (ranking.ranking_row(entry, names.get(entry.id, "")) for entry in table.entries))
     filename = "-".join(["ocenka-ranking", period.key, *(c for c in (sphere_code, region_code) if c)]) + ".csv"
     return Response(out.getvalue(), content_type="text/csv; charset=utf-8",
@@ -771,3 +787,48 @@ def _expand(strings):
 
 
 i18n.register({lang: _expand(strings) for lang, strings in _STRINGS.items()})
+
+
+# The uncertainty of places (SPEC "Trust"; docs/ranking.md).
+i18n.register({
+    "ru": {
+        "uncertainty.places_of": "места {low}–{high} из {size}",
+        "uncertainty.unranked": "вне рейтинга: меньше {min} оценок за период",
+        "uncertainty.unranked_short": "без места",
+        "uncertainty.listed": "Ещё {n} — без места: у них меньше {min} оценок за период.",
+        "uncertainty.noise": "место изменилось на {n} — в пределах погрешности, это не рост и не падение",
+        "uncertainty.no_improved": "В этом месяце ни одна организация заметно не поднялась: изменения мест в пределах погрешности.",
+        "uncertainty.method": "Места — те, что подтверждают данные: балл ± 1,96·σ/√(C + n) (95 %), где σ = {sigma} — разброс оценок в группе; «места 12–31» — балл организации нельзя надёжно отличить от баллов тех, кто на этих местах. ▲ и ▼ — только если прошлое место вне этого диапазона, иначе ≈. Без места — меньше {min} оценок за период. Формула: {formula}.",
+        "uncertainty.object_note": "«Места 12–31» — диапазон мест, который подтверждают данные; ▲ и ▼ — только значимые изменения, ≈ — в пределах погрешности.",
+    },
+    "be": {
+        "uncertainty.places_of": "месцы {low}–{high} з {size}",
+        "uncertainty.unranked": "па-за рэйтынгам: менш за {min} ацэнак за перыяд",
+        "uncertainty.unranked_short": "без месца",
+        "uncertainty.listed": "Яшчэ {n} — без месца: у іх менш за {min} ацэнак за перыяд.",
+        "uncertainty.noise": "месца змянілася на {n} — у межах хібнасці, гэта не рост і не падзенне",
+        "uncertainty.no_improved": "У гэтым месяцы ніводная арганізацыя прыкметна не паднялася: змены месцаў у межах хібнасці.",
+        "uncertainty.method": "Месцы — тыя, што пацвярджаюць даныя: бал ± 1,96·σ/√(C + n) (95 %), дзе σ = {sigma} — роскід ацэнак у групе; «месцы 12–31» — бал арганізацыі нельга надзейна адрозніць ад балаў тых, хто на гэтых месцах. ▲ і ▼ — толькі калі мінулае месца па-за гэтым дыяпазонам, інакш ≈. Без месца — менш за {min} ацэнак за перыяд. Формула: {formula}.",
+        "uncertainty.object_note": "«Месцы 12–31» — дыяпазон месцаў, які пацвярджаюць даныя; ▲ і ▼ — толькі значныя змены, ≈ — у межах хібнасці.",
+    },
+    "en": {
+        "uncertainty.places_of": "places {low}–{high} of {size}",
+        "uncertainty.unranked": "not ranked: fewer than {min} ratings in the period",
+        "uncertainty.unranked_short": "no place",
+        "uncertainty.listed": "{n} more are listed without a place: fewer than {min} ratings in the period.",
+        "uncertainty.noise": "moved {n}, within the uncertainty: neither a rise nor a fall",
+        "uncertainty.no_improved": "No organization rose clearly this month: every change of place is within the uncertainty.",
+        "uncertainty.method": "Places are those the data supports: score ± 1.96·σ/√(C + n) (95 %), where σ = {sigma} is the spread of the group's ratings; \"places 12–31\" means the score cannot be told apart from those of the organizations in these places. ▲ and ▼ only when the previous place lies outside that range, ≈ otherwise. No place: fewer than {min} ratings in the period. Formula: {formula}.",
+        "uncertainty.object_note": "\"Places 12–31\" is the range of places the data supports; ▲ and ▼ mark only significant changes, ≈ one within the uncertainty.",
+    },
+    "tt": {
+        "uncertainty.places_of": "{size} арасыннан {low}–{high} урыннар",
+        "uncertainty.unranked": "рейтингта юк: чорда {min} бәядән ким",
+        "uncertainty.unranked_short": "урынсыз",
+        "uncertainty.listed": "Тагын {n} — урынсыз: аларның чорда {min} бәядән ким.",
+        "uncertainty.noise": "урын {n} үзгәрде — хата чикләрендә, бу күтәрелү дә, төшү дә түгел",
+        "uncertainty.no_improved": "Бу айда бер оешма да сизелерлек күтәрелмәде: урын үзгәрешләре хата чикләрендә.",
+        "uncertainty.method": "Урыннар — мәгълүматлар раслаганнары: балл ± 1,96·σ/√(C + n) (95 %), монда σ = {sigma} — төркемдәге бәяләрнең таралышы; «12–31 урыннар» — оешманың баллын бу урыннардагыларның баллыннан ышанычлы аерып булмый. ▲ һәм ▼ — алдагы урын бу диапазоннан читтә булганда гына, башка очракта ≈. Урынсыз — чорда {min} бәядән ким. Формула: {formula}.",
+        "uncertainty.object_note": "«12–31 урыннар» — мәгълүматлар раслаган урыннар диапазоны; ▲ һәм ▼ — әһәмиятле үзгәрешләр генә, ≈ — хата чикләрендә.",
+    },
+})

@@ -16,6 +16,18 @@
   least one rating in the period are ranked (an authorized body that is not
   itself an evaluation object has figures but no rank). The position change is the rank in the previous period of the
   same length minus the rank in this one; null when either is missing.
+* Uncertainty (formula ``FORMULA``; docs/ranking.md works an example): σ is
+  the standard deviation of the overall scores of every counted rating in
+  the compared group and period, pooled from the sums and the sums of
+  squares, and a score's 95 % ``interval`` is ``score ± 1.96·σ/√(C+n)``.
+  ``rank_range`` is ``[1 + the number of others whose interval lies wholly
+  above this one's, the number of others whose interval reaches this one's
+  lower end + 1]``, so it always holds the rank; a position change is
+  *significant* only when the previous rank lies outside it.
+* An organization with fewer than ``OCENKA_MIN_RATINGS`` (default 5)
+  ratings in the period is listed, after the ranked ones, with its score and
+  interval but no rank, range or change; it still counts toward the group's
+  mean and σ, and it gives no previous rank to the next period.
 * Roll-up: an organization's figures include its subdivisions' ratings; an
   authorized body's include its own, its subdivisions' and those of every
   organization in its accepted registries, transitively, each rating once.
@@ -27,13 +39,15 @@ and updated in the same transaction as each rating, so reading them never
 rescans the ratings; ``rebuild_aggregates`` recomputes them from the raw
 ratings and says what differed.
 """
+import math
 import re
 import threading
+from bisect import bisect_left, bisect_right
 from collections import OrderedDict, defaultdict
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from flask import has_request_context, request
+from flask import current_app, has_app_context, has_request_context, request
 from peewee import Value, fn
 
 from service.db import bulk_insert, database, run
@@ -43,6 +57,11 @@ from service.models import (
 )
 
 PRIOR_WEIGHT = 10
+Z_95 = 1.96  # a normal quantile: the interval covers 95 %
+MIN_RATINGS = 5  # OCENKA_MIN_RATINGS unless configured
+# Named in every ranking answer; a new name whenever a rule above changes
+# what a score, interval or place means (docs/ranking.md keeps the list).
+FORMULA = "bayes10-ci95-v1"
 SATISFIED_TOTAL = 16  # four scores adding up to 16 have a mean of 4
 STRUCTURE = "structure_version"  # bumped by anything but a new rating that may change figures
 
@@ -152,19 +171,75 @@ def ranking_score(sums, group_mean):
     return bayesian_mean(sums.overall_sum, sums.n, group_mean)
 
 
-def figures(sums, period, group_mean=None, rank=None, rank_change=None):
-    """The figures of one object as the API gives them, unrounded."""
+def spread(n, total, squares):
+    """σ, the (population) standard deviation of the overall scores of ``n``
+    ratings whose base scores add up to ``total`` and whose squared sums of
+    base scores add up to ``squares``: an overall score is a sum over 4, so
+    Σ overall = total/4 and Σ overall² = squares/16. None without ratings."""
+    if not n:
+        return None
+    mean = total / len(BASE_CRITERIA) / n
+    variance = squares / len(BASE_CRITERIA) ** 2 / n - mean * mean
+    return math.sqrt(variance) if variance > 0 else 0.0  # rounding may leave a hair below zero
+
+
+def half_width(n, sigma):
+    """``1.96·σ/√(C+n)``: half the 95 % interval of a score from n ratings."""
+    return Z_95 * sigma / math.sqrt(PRIOR_WEIGHT + n)
+
+
+def score_interval(score, n, sigma):
+    """``[score − 1.96·σ/√(C+n), score + 1.96·σ/√(C+n)]``; None without a
+    score or a σ."""
+    if score is None or sigma is None:
+        return None
+    half = half_width(n, sigma)
+    return [score - half, score + half]
+
+
+def rank_ranges(intervals):
+    """For each ``(low, high)`` interval of a ranked group, the places the
+    data supports: ``(1 + the number of others whose interval lies wholly
+    above this one's (their low > this high), the number of others whose
+    interval reaches this one's lower end (their high ≥ this low) + 1)``.
+    Counted by bisection in sorted ends, not by comparing every pair: a
+    group may hold thirteen thousand organizations. An interval never lies
+    above itself and always reaches its own low, hence the arithmetic."""
+    lows = sorted(low for low, _ in intervals)
+    highs = sorted(high for _, high in intervals)
+    count = len(intervals)
+    return [(1 + count - bisect_right(lows, high), count - bisect_left(highs, low)) for low, high in intervals]
+
+
+def figures(sums, period, group_mean=None, rank=None, rank_change=None, sigma=None, rank_range=None,
+            significant=False):
+    """The figures of one object as the API gives them, unrounded. The
+    interval needs the group's σ; the range and significance, a place."""
     n = sums.n
+    score = ranking_score(sums, group_mean)
     return {
         "period": period.key,
         "n": n,
         "overall": sums.overall_sum / n if n else None,
         "criteria": {c: (getattr(sums, c) / n if n else None) for c in BASE_CRITERIA},
         "satisfaction": 100.0 * sums.satisfied / n if n else None,
-        "score": ranking_score(sums, group_mean),
+        "score": score,
+        "interval": score_interval(score, n, sigma),
         "rank": rank,
+        "rank_range": list(rank_range) if rank is not None and rank_range else None,
         "rank_change": rank_change,
+        "rank_change_significant": bool(significant and rank_change is not None),
+        "formula": FORMULA,
     }
+
+
+def table_figures(table, sums, entry=None):
+    """An object's figures against a ranking group: the group's mean and σ
+    for the score and interval, and the place when the table ranks it."""
+    if entry is None or entry.rank is None:
+        return figures(sums, table.period, table.group_mean, sigma=table.sigma)
+    return figures(sums, table.period, table.group_mean, entry.rank, entry.rank_change, table.sigma,
+                   entry.rank_range, entry.significant)
 
 
 _SUM_FIELDS = ("n", *BASE_CRITERIA, "satisfied", "squares", "verified")
@@ -189,13 +264,9 @@ def object_sums(obj, period):
 
 
 def object_figures(obj, period):
+    """Figures with the place among all organizations."""
     table = rank_table(period)
-    entry = table.by_id.get(obj.id)
-    rank = rank_change = None
-    if entry is not None:
-        rank = entry.rank
-        rank_change = entry.rank_change
-    return figures(object_sums(obj, period), period, table.group_mean, rank, rank_change)
+    return table_figures(table, object_sums(obj, period), table.by_id.get(obj.id))
 
 
 # -- writing ------------------------------------------------------------------
@@ -378,30 +449,60 @@ def add_to_rollup(obj):
 # -- ranking ------------------------------------------------------------------
 
 class RankEntry(NamedTuple):
-    """One ranked organization. A tuple, not a dataclass: a ranking makes
+    """One listed organization; ``rank`` is None for one listed but not
+    ranked (too few ratings). A tuple, not a dataclass: a ranking makes
     thirteen thousand of them and is rebuilt after every rating."""
     id: int
-    rank: int
+    rank: int | None
     rank_change: int | None
-    score: float
+    score: float | None
     n: int
     simplicity: int
     information: int
     timeliness: int
     politeness: int
     satisfied: int
+    low: float | None = None  # the score's 95 % interval
+    high: float | None = None
+    rank_low: int | None = None  # the places the data supports
+    rank_high: int | None = None
+    significant: bool = False  # the previous rank lies outside rank_low..rank_high
 
     @property
     def sums(self):
-        return Sums(*self[4:])
+        return Sums(*self[4:10])
+
+    @property
+    def interval(self):
+        return None if self.low is None else [self.low, self.high]
+
+    @property
+    def rank_range(self):
+        return None if self.rank_low is None else [self.rank_low, self.rank_high]
+
+    @property
+    def wide(self):
+        """True when the data supports more than one place."""
+        return self.rank_low is not None and self.rank_high > self.rank_low
 
 
 @dataclass
 class RankTable:
+    """A group's ranking: ``entries`` holds the ``ranked`` organizations in
+    rank order, then those listed but not ranked (fewer than
+    ``min_ratings``), in score order; ``by_id`` holds them all. The group's
+    mean and σ are over every listed organization's ratings."""
     period: Period
     group_mean: float | None
     entries: list
     by_id: dict
+    sigma: float | None = None
+    ranked: int = 0
+    min_ratings: int = 1
+
+    @property
+    def ranked_entries(self):
+        return self.entries[:self.ranked]
 
 
 _cache = OrderedDict()  # least recently used first
@@ -434,10 +535,12 @@ def _data_version(period=None):
 
 def _ranked_sums(period, sphere_id=None, region_id=None):
     """[(organization id, n, Σ simplicity, Σ information, Σ timeliness,
-    Σ politeness, satisfied)] of the ranked organizations of a group."""
+    Σ politeness, satisfied, squares)] of the listed organizations of a
+    group."""
     Org = RatableObject.alias("org")
     A = RollupAggregate
-    query = (A.select(A.organization, A.n, A.simplicity, A.information, A.timeliness, A.politeness, A.satisfied)
+    query = (A.select(A.organization, A.n, A.simplicity, A.information, A.timeliness, A.politeness, A.satisfied,
+                      A.squares)
               .join(Org, on=(Org.id == A.organization))
               .where((A.period == period.key) & (A.n > 0) & (Org.published == True)
                      & (Org.is_evaluation_object == True)))
@@ -450,22 +553,57 @@ def _ranked_sums(period, sphere_id=None, region_id=None):
     return database.execute_sql(*query.sql()).fetchall()
 
 
-def _build_table(period, sphere_id, region_id, previous_ranks):
-    rows = _ranked_sums(period, sphere_id, region_id)
-    n_total = sum(row[1] for row in rows)
-    total = sum(row[2] + row[3] + row[4] + row[5] for row in rows)
+def build_table(period, rows, previous=None, min_ratings=1):
+    """The ranking of a group from its rows (``_ranked_sums``' tuples);
+    ``previous`` is the previous period's ``by_id``, for the changes.
+
+    This runs for thirteen thousand organizations after every rating, so
+    the rules are inlined (``bayesian_mean``, ``half_width``), rows sort as
+    plain tuples ``(−score, −n, id, …)`` with no key function, and entries
+    are made without ``NamedTuple``'s checks."""
+    n_total = total = squares = 0
+    for _, n, s, i, t, p, _, sq in rows:
+        n_total += n
+        total += s + i + t + p
+        squares += sq
     group_mean = total / len(BASE_CRITERIA) / n_total if n_total else None
-    scored = [(bayesian_mean((s + i + t + p) / len(BASE_CRITERIA), n, group_mean), n, org_id, s, i, t, p, sat)
-              for org_id, n, s, i, t, p, sat in rows]
-    scored.sort(key=lambda row: (-row[0], -row[1], row[2]))
+    sigma = spread(n_total, total, squares)
+    prior, z_sigma, criteria = PRIOR_WEIGHT * (group_mean or 0.0), Z_95 * (sigma or 0.0), len(BASE_CRITERIA)
+    scored = [(-(prior + (s + i + t + p) / criteria) / (PRIOR_WEIGHT + n), -n, org_id, s, i, t, p, sat)
+              for org_id, n, s, i, t, p, sat, _ in rows]
+    scored.sort()
+    halves = {}  # by n: few distinct counts among thousands of organizations
+    for row in scored:
+        if -row[1] not in halves:
+            halves[-row[1]] = z_sigma / math.sqrt(PRIOR_WEIGHT - row[1])
+    ranked = [row for row in scored if -row[1] >= min_ratings]
+    intervals = [(-row[0] - halves[-row[1]], -row[0] + halves[-row[1]]) for row in ranked]
     entries, by_id = [], {}
-    previous_ranks = previous_ranks or {}
-    for position, (score, n, org_id, s, i, t, p, sat) in enumerate(scored, start=1):
-        before = previous_ranks.get(org_id)
-        entry = RankEntry(org_id, position, (before.rank - position) if before else None, score, n, s, i, t, p, sat)
+    previous = previous or {}
+    make = tuple.__new__
+    for position, (row, (low, high), (rank_low, rank_high)) in enumerate(
+            zip(ranked, intervals, rank_ranges(intervals)), start=1):
+        score, n, org_id, s, i, t, p, sat = row
+        before = previous.get(org_id)
+        before = before.rank if before is not None else None
+        change = None if before is None else before - position
+        significant = change is not None and not rank_low <= before <= rank_high
+        entry = make(RankEntry, (org_id, position, change, -score, -n, s, i, t, p, sat, low, high,
+                                 rank_low, rank_high, significant))
         entries.append(entry)
         by_id[org_id] = entry
-    return RankTable(period, group_mean, entries, by_id)
+    for score, n, org_id, s, i, t, p, sat in scored:
+        if -n < min_ratings:
+            half = halves[-n]
+            entry = make(RankEntry, (org_id, None, None, -score, -n, s, i, t, p, sat, -score - half, -score + half,
+                                     None, None, False))
+            entries.append(entry)
+            by_id[org_id] = entry
+    return RankTable(period, group_mean, entries, by_id, sigma, len(ranked), min_ratings)
+
+
+def _build_table(period, sphere_id, region_id, previous, min_ratings):
+    return build_table(period, _ranked_sums(period, sphere_id, region_id), previous, min_ratings)
 
 
 def _cached(key, version, build):
@@ -484,19 +622,25 @@ def _cached(key, version, build):
     return table
 
 
+def min_ratings():
+    """``OCENKA_MIN_RATINGS`` of the running app; the default outside one."""
+    return current_app.config.get("MIN_RATINGS", MIN_RATINGS) if has_app_context() else MIN_RATINGS
+
+
 def rank_table(period, sphere_id=None, region_id=None):
     """The full ranking of a group for a period, with position changes,
     cached until it may change (see ``_data_version``)."""
     previous = period.previous()
+    least = min_ratings()
 
     def build():
         previous_ranks = {}
         if previous is not None:
-            previous_ranks = _cached((previous.key, sphere_id, region_id, "ranks"), _data_version(previous),
-                                     lambda: _build_table(previous, sphere_id, region_id, None)).by_id
-        return _build_table(period, sphere_id, region_id, previous_ranks)
+            previous_ranks = _cached((previous.key, sphere_id, region_id, least, "ranks"), _data_version(previous),
+                                     lambda: _build_table(previous, sphere_id, region_id, None, least)).by_id
+        return _build_table(period, sphere_id, region_id, previous_ranks, least)
 
-    return _cached((period.key, sphere_id, region_id, "full"), _data_version(period), build)
+    return _cached((period.key, sphere_id, region_id, least, "full"), _data_version(period), build)
 
 
 def clear_cache():
@@ -508,8 +652,9 @@ def ranking_row(entry, name):
     sums = entry.sums
     n = sums.n
     return {
-        "id": entry.id, "name": name, "rank": entry.rank, "rank_change": entry.rank_change,
-        "score": entry.score, "n": n,
+        "id": entry.id, "name": name, "rank": entry.rank, "rank_range": entry.rank_range,
+        "rank_change": entry.rank_change, "rank_change_significant": entry.significant,
+        "score": entry.score, "interval": entry.interval, "n": n,
         "overall": sums.overall_sum / n,
         "criteria": {c: getattr(sums, c) / n for c in BASE_CRITERIA},
         "satisfaction": 100.0 * sums.satisfied / n,

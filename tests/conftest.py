@@ -89,7 +89,10 @@ def app_config():
 @pytest.fixture
 def app(database_url, app_config, tmp_path):
     config = {"DATABASE_URL": database_url, "SECRET_KEY": "test-secret", "TESTING": True,
-              "BASE_URL": "https://ocenka.test", "POSTER_CACHE_DIR": str(tmp_path / "posters")}
+              "BASE_URL": "https://ocenka.test", "POSTER_CACHE_DIR": str(tmp_path / "posters"),
+              # Most tests rank a handful of ratings; tests/test_uncertainty.py
+              # sets the threshold it checks.
+              "MIN_RATINGS": 1}
     config.update(app_config)
     app = create_app(config)
     ranking.clear_cache()

@@ -70,11 +70,13 @@ def test_home_shows_totals_search_and_spheres(client, world):
 
 def test_home_lists_last_months_best_and_most_improved(client, world, last_month):
     # The month before last: the school leads, the registry office second.
-    into_month([rated(client, world.school.id, 5, 5, 5, 5) for _ in range(4)]
-               + [rated(client, world.zags.id, 3, 3, 3, 3) for _ in range(4)], month_before(last_month))
+    # Twenty ratings each, so that the places are told apart (a significant
+    # change; tests/test_uncertainty.py has the noise that is not one).
+    into_month([rated(client, world.school.id, 5, 5, 5, 5) for _ in range(20)]
+               + [rated(client, world.zags.id, 3, 3, 3, 3) for _ in range(20)], month_before(last_month))
     # Last month: the registry office leads; the school falls to second.
-    into_month([rated(client, world.zags.id, 5, 5, 5, 5) for _ in range(4)]
-               + [rated(client, world.school.id, 2, 2, 2, 2) for _ in range(4)], last_month)
+    into_month([rated(client, world.zags.id, 5, 5, 5, 5) for _ in range(20)]
+               + [rated(client, world.school.id, 2, 2, 2, 2) for _ in range(20)], last_month)
 
     body = client.get("/?lang=en").get_data(as_text=True)
     best = body[body.index('id="best-title"'):body.index('id="improved-title"')]
@@ -197,9 +199,10 @@ def test_object_page_ranks_in_sphere_and_region(client, world):
     rate(client, world.clinic.id, 3, 3, 3, 3)
     response = client.get(f"/objects/{world.zags.id}?lang=en")
     text = text_of(response)
-    assert "Among all organizations 2 of 3" in text
+    # One rating each: the data cannot tell the places apart.
+    assert "Among all organizations places 1–3 of 3" in text
     assert "In Registration and documents 1 of 1" in text
-    assert "In the region: Brest Region 2 of 2" in text
+    assert "In the region: Brest Region places 1–2 of 2" in text
     # Each place links to its row in the ranking.
     link = f'href="/rankings?lang=en&amp;page=1&amp;period=all&amp;region=brest#o{world.zags.id}"'
     assert link in response.get_data(as_text=True)
@@ -325,8 +328,9 @@ def test_rankings_page_orders_and_switches_period(client, world, last_month):
         "УЗ «Гомельская городская поликлиника № 5»"]
     body = client.get(f"/rankings?period={this_month.key}&lang=en").get_data(as_text=True)
     assert f'<option value="{this_month.key}" selected>' in body
-    # The registry office was second last month, first now.
-    assert "up 1" in body[body.index("<tbody>"):body.index("Отдел ЗАГС")]
+    # The registry office was second last month, first now: one rating
+    # each, so a change within the uncertainty, not a rise.
+    assert "moved +1, within the uncertainty" in body[body.index("<tbody>"):body.index("Отдел ЗАГС")]
     assert f'href="/rankings.csv?period={this_month.key}"' in body
     assert f'href="/api/v1/rankings?limit=2&amp;period={this_month.key}"' in body
 
@@ -345,7 +349,8 @@ def test_rankings_page_shows_the_scores(client, world):
     rate(client, world.school.id, 4, 4, 4, 3)
     text = text_of(client.get("/rankings?period=all&lang=en"))
     # One organization: m is its own mean 4.375, so its score is 4.375 too.
-    assert re.search(r"1 ГУО «Средняя школа № 1 г. Бреста» 2 4\.38 50\.0", text)
+    # σ of the overall scores 5 and 3.75 is 0.625: ± 1.96·0.625/√12.
+    assert re.search(r"1 ГУО «Средняя школа № 1 г. Бреста» 2 4\.38 ± 0\.35 50\.0", text)
 
 
 # -- CSV -----------------------------------------------------------------------
@@ -365,9 +370,10 @@ def test_csv_has_the_ranking_with_a_bom_and_a_named_file(client, world):
     assert response.headers["Content-Disposition"] == 'attachment; filename="ocenka-ranking-all-brest.csv"'
     rows = read_csv(response)
     assert rows[0] == ["rank", "rank_change", "id", "name", "n", "score", "overall", "satisfaction",
-                       "simplicity", "information", "timeliness", "politeness"]
+                       "simplicity", "information", "timeliness", "politeness",
+                       "rank_low", "rank_high", "rank_change_significant", "score_low", "score_high", "formula"]
     assert rows[1][:5] == ["1", "", str(world.school.id), "ГУО «Средняя школа № 1 г. Бреста»", "1"]
-    assert rows[1][6:] == ["4.75", "100.0", "5.0", "5.0", "5.0", "4.0"]
+    assert rows[1][6:12] == ["4.75", "100.0", "5.0", "5.0", "5.0", "4.0"]
     assert rows[2][2:5] == [str(world.zags.id), "Отдел ЗАГС Брестского райисполкома", "1"]
     assert float(rows[1][5]) == pytest.approx((10 * 3.875 + 4.75) / 11, abs=1e-4)
 

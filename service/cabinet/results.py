@@ -40,7 +40,7 @@ from service.models import (
 # public object page and ranking would.
 from service.pages import (
     CSV_COLUMNS, RANKING_PER_PAGE, _all_names, _ranks, _today, _trend_description, last_complete_month,
-    period_choices, period_label, period_sums, spreadsheet_safe, trend, trend_months,
+    period_choices, period_label, period_sums, spreadsheet_safe, trend, trend_months, uncertainty_cells,
 )
 from service.questionnaire import CRITERIA
 
@@ -126,7 +126,7 @@ class Results:
     def row(self, entry):
         """One row as JSON gives it: the public ranking row's fields, the
         object's kind and every criterion; means are null while ``n`` is 0."""
-        figures = ranking.figures(entry.sums, self.period, self.table.group_mean, entry.rank, entry.rank_change)
+        figures = ranking.table_figures(self.table, entry.sums, entry)
         del figures["period"]
         return {"id": entry.id, "name": self.name(entry.id),
                 "kind": self.kinds.get(entry.id, RatableObject.ORGANIZATION), **figures}
@@ -148,23 +148,27 @@ _SUMS = ("n", *BASE_CRITERIA, "satisfied")
 
 
 def _listed(query, table):
-    """(entries, names, kinds) of (id, name, kind, Σ…) rows: a
-    ``RankEntry`` for every object, with its place if the group ranks it,
-    scored against the group's mean either way. Plain tuples straight from
-    the driver and no model objects, since a body's list may be thousands
-    long; the score is ``ranking_score``'s, inlined."""
+    """(entries, names, kinds) of (id, name, kind, Σ…) rows: the group's
+    own ``RankEntry`` for an object the group lists (its place, range,
+    interval and change, exactly as the public ranking has them), and for
+    any other one scored against the group's mean and σ, with no place.
+    Plain tuples straight from the driver and no model objects, since a
+    body's list may be thousands long."""
     entries, names, kinds = [], {}, {}
-    group_mean, placed = table.group_mean, table.by_id
+    listed = table.by_id
     for object_id, name, kind, n, s, i, t, p, satisfied in database.execute_sql(*query.sql()).fetchall():
         names[object_id] = name
         kinds[object_id] = kind
-        if not n:
+        entry = listed.get(object_id)
+        if entry is not None:
+            entries.append(entry)
+        elif not n:
             entries.append(ranking.RankEntry(object_id, None, None, None, 0, 0, 0, 0, 0, 0))
-            continue
-        score = ranking.bayesian_mean((s + i + t + p) / len(BASE_CRITERIA), n, group_mean)
-        entry = placed.get(object_id)
-        entries.append(ranking.RankEntry(object_id, entry.rank if entry else None, entry.rank_change if entry else None,
-                                         score, n, s, i, t, p, satisfied))
+        else:
+            sums = ranking.Sums(n, s, i, t, p, satisfied)
+            score = ranking.ranking_score(sums, table.group_mean)
+            low, high = ranking.score_interval(score, n, table.sigma) or (None, None)
+            entries.append(ranking.RankEntry(object_id, None, None, score, n, s, i, t, p, satisfied, low, high))
     return entries, names, kinds
 
 
@@ -217,9 +221,7 @@ def _sort(rows, sort, names):
 def own_figures(obj, period, table):
     """An organization's rolled-up figures with its place in the group
     (``ranking.object_figures`` for a group other than all organizations)."""
-    placed = table.by_id.get(obj.id)
-    return ranking.figures(ranking.object_sums(obj, period), period, table.group_mean,
-                           placed.rank if placed else None, placed.rank_change if placed else None)
+    return ranking.table_figures(table, ranking.object_sums(obj, period), table.by_id.get(obj.id))
 
 
 def results(user, period, sphere_id=None, region_id=None, sort="score"):
@@ -285,12 +287,12 @@ def object_report(obj, period):
     if obj.is_organization and obj.is_evaluation_object:
         for row in _ranks(obj, [period], spheres[0] if spheres else None, region):
             cell = row["cells"][0]
+            entry = cell["entry"] or ranking.RankEntry(obj.id, None, None, None, 0, 0, 0, 0, 0, 0)
             places.append({"group": row["group"],
                            "sphere": spheres[0].code if row["group"] == "sphere" else None,
                            "region": region.code if row["group"] == "region" else None,
-                           "rank": cell["entry"].rank if cell["entry"] else None,
-                           "rank_change": cell["entry"].rank_change if cell["entry"] else None,
-                           "size": cell["size"]})
+                           "rank": entry.rank, "rank_range": entry.rank_range, "rank_change": entry.rank_change,
+                           "rank_change_significant": entry.significant, "size": cell["size"]})
     return {
         "id": obj.id, "name": obj.name, "kind": obj.kind,
         "organization": None if obj.is_organization else {"id": org.id, "name": org.name},
@@ -387,7 +389,7 @@ def results_csv():
     writer.writerows(
         (row["rank"], row["rank_change"], row["id"], spreadsheet_safe(row["name"]), row["n"],
          _rounded(row["score"], 4), _rounded(row["overall"], 4), _rounded(row["satisfaction"], 2),
-         *(_rounded(row["criteria"][c], 4) for c in BASE_CRITERIA))
+         *(_rounded(row["criteria"][c], 4) for c in BASE_CRITERIA), *uncertainty_cells(row))
         for row in found.all_rows())
     name = "-".join(["ocenka-results", args["period"].key, *(c for c in (args["sphere"], args["region"]) if c)])
     # Codes are slugs, but they come from the query: keep the header plain.
