@@ -45,6 +45,8 @@ import threading
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict, defaultdict
 from dataclasses import dataclass
+from itertools import repeat
+from operator import itemgetter
 from typing import NamedTuple
 
 from flask import current_app, has_app_context, has_request_context, request
@@ -197,18 +199,22 @@ def score_interval(score, n, sigma):
     return [score - half, score + half]
 
 
-def rank_ranges(intervals):
-    """For each ``(low, high)`` interval of a ranked group, the places the
-    data supports: ``(1 + the number of others whose interval lies wholly
-    above this one's (their low > this high), the number of others whose
-    interval reaches this one's lower end (their high ≥ this low) + 1)``.
-    Counted by bisection in sorted ends, not by comparing every pair: a
-    group may hold thirteen thousand organizations. An interval never lies
-    above itself and always reaches its own low, hence the arithmetic."""
-    lows = sorted(low for low, _ in intervals)
-    highs = sorted(high for _, high in intervals)
-    count = len(intervals)
-    return [(1 + count - bisect_right(lows, high), count - bisect_left(highs, low)) for low, high in intervals]
+def rank_ranges(lows, highs):
+    """For the ``lows[i]``–``highs[i]`` intervals of a ranked group, the
+    places the data supports, as a list of first and a list of last places:
+    ``1 + the number of others whose interval lies wholly above this one's
+    (their low > this high)`` and ``the number of others whose interval
+    reaches this one's lower end (their high ≥ this low) + 1``. Counted by
+    bisection in the sorted ends (``map`` keeps the loop in C), not by
+    comparing every pair: a group may hold thirteen thousand organizations.
+    An interval never lies above itself and always reaches its own low,
+    hence the arithmetic."""
+    count = len(lows)
+    not_above = map(bisect_right, repeat(sorted(lows), count), highs)  # lows ≤ this high
+    short_of = map(bisect_left, repeat(sorted(highs), count), lows)  # highs < this low
+    # Two lists of ints rather than a list of pairs: no container the
+    # garbage collector must visit (a ranking is rebuilt after every rating).
+    return [1 + count - n for n in not_above], [count - m for m in short_of]
 
 
 def figures(sums, period, group_mean=None, rank=None, rank_change=None, sigma=None, rank_range=None,
@@ -561,28 +567,26 @@ def build_table(period, rows, previous=None, min_ratings=1):
     the rules are inlined (``bayesian_mean``, ``half_width``), rows sort as
     plain tuples ``(−score, −n, id, …)`` with no key function, and entries
     are made without ``NamedTuple``'s checks."""
-    n_total = total = squares = 0
-    for _, n, s, i, t, p, _, sq in rows:
-        n_total += n
-        total += s + i + t + p
-        squares += sq
+    def column(index):  # summed in C, not in a Python loop
+        return sum(map(itemgetter(index), rows))
+    n_total, squares = column(1), column(7)
+    total = column(2) + column(3) + column(4) + column(5)
     group_mean = total / len(BASE_CRITERIA) / n_total if n_total else None
     sigma = spread(n_total, total, squares)
     prior, z_sigma, criteria = PRIOR_WEIGHT * (group_mean or 0.0), Z_95 * (sigma or 0.0), len(BASE_CRITERIA)
     scored = [(-(prior + (s + i + t + p) / criteria) / (PRIOR_WEIGHT + n), -n, org_id, s, i, t, p, sat)
               for org_id, n, s, i, t, p, sat, _ in rows]
     scored.sort()
-    halves = {}  # by n: few distinct counts among thousands of organizations
-    for row in scored:
-        if -row[1] not in halves:
-            halves[-row[1]] = z_sigma / math.sqrt(PRIOR_WEIGHT - row[1])
+    # By n: a few hundred distinct counts among thousands of organizations.
+    halves = {n: z_sigma / math.sqrt(PRIOR_WEIGHT + n) for n in set(map(itemgetter(1), rows))}
     ranked = [row for row in scored if -row[1] >= min_ratings]
-    intervals = [(-row[0] - halves[-row[1]], -row[0] + halves[-row[1]]) for row in ranked]
+    lows = [-row[0] - halves[-row[1]] for row in ranked]
+    highs = [-row[0] + halves[-row[1]] for row in ranked]
     entries, by_id = [], {}
     previous = previous or {}
     make = tuple.__new__
-    for position, (row, (low, high), (rank_low, rank_high)) in enumerate(
-            zip(ranked, intervals, rank_ranges(intervals)), start=1):
+    for position, (row, low, high, rank_low, rank_high) in enumerate(
+            zip(ranked, lows, highs, *rank_ranges(lows, highs)), start=1):
         score, n, org_id, s, i, t, p, sat = row
         before = previous.get(org_id)
         before = before.rank if before is not None else None
