@@ -369,7 +369,7 @@ def results_page():
         page=args["page"], pages=pages_count, period=period, period_name=period_label(period, lang),
         period_label=lambda p: period_label(p, lang), choices=choices,
         period_listed=any(p == period for _, ps in choices for p in ps),
-        spheres=spheres, regions=regions, sorts=SORTS, prior_weight=ranking.PRIOR_WEIGHT,
+        spheres=spheres, regions=regions, sorts=SORTS, prior_weight=ranking.PRIOR_WEIGHT, formula=ranking.FORMULA,
         group_caption=_group_caption(spheres, regions, args["sphere"], args["region"]),
         public=current_app.config["PUBLIC_RESULTS"])
 
