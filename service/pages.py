@@ -235,8 +235,9 @@ def _home_figures(month):
     table = ranking.rank_table(month)
     ranked = table.ranked_entries
     # Only a rise the data supports: the previous place lies outside this
-    # month's range of places (SPEC "Trust"), not noise among small counts.
-    improved = sorted((e for e in ranked if e.significant and e.rank_change > 0),
+    # month's range of places (SPEC "Trust") and this place outside last
+    # month's, not noise among small counts (RankTable.clear_change).
+    improved = sorted((e for e in ranked if e.rank_change and e.rank_change > 0 and table.clear_change(e)),
                       key=lambda e: (-e.rank_change, e.rank))
     figures = {
         "organizations": organizations,

@@ -505,10 +505,21 @@ class RankTable:
     sigma: float | None = None
     ranked: int = 0
     min_ratings: int = 1
+    previous: dict | None = None  # the previous period's by_id, when there is one
 
     @property
     def ranked_entries(self):
         return self.entries[:self.ranked]
+
+    def clear_change(self, entry):
+        """A significant change (SPEC) that also leaves the previous
+        period's range of places: this rank lies outside it too. A group
+        smaller this period than last puts every previous place beyond its
+        size outside this period's ranges, however uncertain that place
+        was; the home page's lists ask for both."""
+        before = (self.previous or {}).get(entry.id)
+        return (entry.significant and before is not None and before.rank_low is not None
+                and not before.rank_low <= entry.rank <= before.rank_high)
 
 
 _cache = OrderedDict()  # least recently used first
@@ -603,7 +614,7 @@ def build_table(period, rows, previous=None, min_ratings=1):
                                      None, None, False))
             entries.append(entry)
             by_id[org_id] = entry
-    return RankTable(period, group_mean, entries, by_id, sigma, len(ranked), min_ratings)
+    return RankTable(period, group_mean, entries, by_id, sigma, len(ranked), min_ratings, previous or None)
 
 
 def _build_table(period, sphere_id, region_id, previous, min_ratings):

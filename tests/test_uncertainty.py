@@ -321,3 +321,26 @@ def test_upgrade_gives_the_ranking_index_the_squares(app, db, runner, client, wo
     assert old not in indexed() and old + ["squares"] in indexed()
     assert RollupAggregate.get(organization=world.school.id, period="all").squares == 5 * 400
     assert _rows(client)[1][world.school.id]["rank_range"] == [1, 1]
+
+
+def test_the_home_page_leaves_out_a_rise_that_only_the_smaller_group_makes(client, world, last_month, app):
+    # Last month the school was last of three with a range reaching the top;
+    # this month only two are ranked, so its old place 3 lies outside any
+    # range of this month (SPEC: significant) though its new place 1 lies
+    # inside last month's range: the home page does not call it a rise.
+    app.config["MIN_RATINGS"] = 2
+    before = last_month.previous()
+    into_month(_many(client, world.zags.id, [(5, 5, 5, 5), (4, 4, 4, 4)] * 3)
+               + _many(client, world.clinic.id, [(5, 5, 5, 5), (4, 4, 4, 4)] * 3)
+               + _many(client, world.school.id, [(4, 4, 4, 4), (3, 3, 3, 3)]), before)
+    into_month(_many(client, world.school.id, [(5, 5, 5, 5), (4, 4, 4, 4)])
+               + _many(client, world.zags.id, [(4, 4, 4, 4), (3, 3, 3, 3)]), last_month)
+    table = ranking.rank_table(last_month)
+    school = table.by_id[world.school.id]
+    earlier = table.previous[world.school.id]
+    assert (earlier.rank, school.rank, school.rank_range) == (3, 1, [1, 2])
+    assert school.significant is True  # 3 lies outside 1–2
+    assert earlier.rank_low <= 1 <= earlier.rank_high and not table.clear_change(school)
+    body = client.get("/?lang=en").get_data(as_text=True)
+    improved = body[body.index('id="improved-title"'):].split("</section>")[0]
+    assert "Средняя школа" not in improved
