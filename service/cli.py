@@ -1,4 +1,4 @@
-"""Commands: ``flask --app wsgi demo | create-user | create-token | rebuild-aggregates``
+"""Commands: ``flask --app wsgi demo | create-user | create-token | rebuild-aggregates | backup``
 (``init-db`` lives with the schema in db.py)."""
 import secrets
 import time
@@ -8,6 +8,7 @@ from flask.cli import with_appcontext
 from werkzeug.security import generate_password_hash
 
 from service import accounts, demo, ranking
+from service.backup import backup_command
 from service.db import analyze, database, migrate
 from service.errors import ApiError
 from service.models import RatableObject, User
@@ -114,5 +115,6 @@ def rebuild_aggregates_command():
 
 
 def register(app):
-    for command in (demo_command, create_user_command, create_token_command, rebuild_aggregates_command):
+    for command in (demo_command, create_user_command, create_token_command, rebuild_aggregates_command,
+                    backup_command):
         app.cli.add_command(command)
