@@ -5,6 +5,8 @@ registers them here; templates call ``t("key")``. A missing translation
 falls back to Russian, and a missing key shows itself, so that it is seen
 and fixed rather than silently blank.
 """
+import string
+
 from flask import request
 
 from service.models import LANGUAGES
@@ -39,10 +41,43 @@ def current_language():
     return lang
 
 
+def plural_form(n, lang):
+    """Which of a word's forms follows the number ``n`` (CLDR's rules):
+    Russian and Belarusian have three (1 оценка, 2 оценки, 5 оценок; 21 is
+    like 1, 11–14 like 5), English two, Tatar one (a noun after a numeral
+    stays singular)."""
+    n = abs(int(n))
+    if lang in ("ru", "be"):
+        if n % 10 == 1 and n % 100 != 11:
+            return 0
+        if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
+            return 1
+        return 2
+    if lang == "en":
+        return 0 if n == 1 else 1
+    return 0
+
+
+class _Formatter(string.Formatter):
+    """``str.format`` plus plural forms in the placeholder's format spec:
+    ``{n} {n:оценка|оценки|оценок}`` gives "21 оценка", "3 оценки",
+    "11 оценок". Translators write the forms their language has, in the
+    order plural_form numbers them."""
+
+    def __init__(self, lang):
+        self.lang = lang
+
+    def format_field(self, value, format_spec):
+        if "|" in format_spec:
+            forms = format_spec.split("|")
+            return forms[min(plural_form(value, self.lang), len(forms) - 1)]
+        return super().format_field(value, format_spec)
+
+
 def translate(key, lang=None, **values):
     lang = lang or current_language()
     text = _strings.get(lang, {}).get(key) or _strings["ru"].get(key) or key
-    return text.format(**values) if values else text
+    return _Formatter(lang).format(text, **values) if values else text
 
 
 def init_app(app):

@@ -565,7 +565,8 @@ _STRINGS = {
         "object.rank.of": "{rank} из {size}", "object.rank.none": "нет оценок",
         "object.rank.note": "Изменение — по сравнению с предыдущим месяцем.",
         "object.trend": "Динамика по месяцам", "object.trend.title": "Средняя оценка по месяцам: {name}",
-        "object.trend.desc": "За {months} месяцев {n} оценок; {first}: {first_mean}, {last}: {last_mean}.",
+        "object.trend.desc": "За {months} {months:месяц|месяца|месяцев} — {n} {n:оценка|оценки|оценок}; "
+                             "{first}: {first_mean}, {last}: {last_mean}.",
         "object.trend.empty": "За последние 24 месяца оценок нет.",
         "object.trend.mean": "Средняя оценка", "object.trend.count": "Число оценок",
         "object.trend.table": "Данные графика таблицей", "object.trend.month": "Месяц",
@@ -626,7 +627,8 @@ _STRINGS = {
         "object.rank.of": "{rank} з {size}", "object.rank.none": "няма ацэнак",
         "object.rank.note": "Змяненне — у параўнанні з папярэднім месяцам.",
         "object.trend": "Дынаміка па месяцах", "object.trend.title": "Сярэдняя ацэнка па месяцах: {name}",
-        "object.trend.desc": "За {months} месяцаў {n} ацэнак; {first}: {first_mean}, {last}: {last_mean}.",
+        "object.trend.desc": "За {months} {months:месяц|месяцы|месяцаў} — {n} {n:ацэнка|ацэнкі|ацэнак}; "
+                             "{first}: {first_mean}, {last}: {last_mean}.",
         "object.trend.empty": "За апошнія 24 месяцы ацэнак няма.",
         "object.trend.mean": "Сярэдняя ацэнка", "object.trend.count": "Колькасць ацэнак",
         "object.trend.table": "Даныя графіка табліцай", "object.trend.month": "Месяц",
@@ -687,7 +689,8 @@ _STRINGS = {
         "object.rank.of": "{rank} of {size}", "object.rank.none": "no ratings",
         "object.rank.note": "Change: compared with the month before.",
         "object.trend": "Monthly trend", "object.trend.title": "Mean score by month: {name}",
-        "object.trend.desc": "{n} ratings over {months} months; {first}: {first_mean}, {last}: {last_mean}.",
+        "object.trend.desc": "{n} {n:rating|ratings} over {months} {months:month|months}; "
+                             "{first}: {first_mean}, {last}: {last_mean}.",
         "object.trend.empty": "No ratings in the last 24 months.",
         "object.trend.mean": "Mean score", "object.trend.count": "Number of ratings",
         "object.trend.table": "The chart's data as a table", "object.trend.month": "Month",
