@@ -50,7 +50,7 @@ KINDS = {
     "education": ("ГУО «Средняя школа № {n} г. {town}»", "ГУО «Ясли-сад № {n} г. {town}»",
                   "ГУО «Гимназия № {n} г. {town}»", "ГУО «Центр творчества детей и молодёжи г. {town}» № {n}"),
     "housing": ("ЖЭС № {n} г. {town}", "КУП «Расчётно-справочный центр г. {town}», отделение № {n}",
-                "КЖУП «{district_gen} ЖКХ», участок № {n}"),
+                "КЖУП «{district_neut} ЖКХ», участок № {n}"),
     "registry": ("Отдел ЗАГС {district_rod} райисполкома", "Служба «одно окно» {district_rod} райисполкома",
                  "Отдел по гражданству и миграции {district_rod} РОВД"),
     "social": ("ГУ «Территориальный центр социального обслуживания населения {district_rod} района»",
@@ -197,6 +197,8 @@ def generate(orgs=300, ratings=10_000, seed=1, now=None, timezone="Europe/Minsk"
                 continue  # one central hospital per district
             name = pattern.format(n=counters[key], town=town, town_gen=_town_adjective(town, district), district_adj=district,
                                   district_gen=district[:-2] + "ая" if district.endswith("ий") else district,
+                                  # ЖКХ, хозяйство, is neuter: «Полоцкое ЖКХ».
+                                  district_neut=district[:-2] + "ое" if district.endswith("ий") else district,
                                   district_rod=_genitive(district), district_dat=_dative(district))
             extra = ["employment"] if sphere == "social" and rng.random() < 0.5 else []
             row = org_row(name, region, town, district, [sphere, *extra])

@@ -11,6 +11,7 @@ def test_demo_names_are_spelled_right(runner, db):
     names = [o.name for o in RatableObject.select(RatableObject.name)]
     assert not [n for n in names if "скская" in n or "кая краеведческий" in n or "ая краеведческий" in n]
     assert any("краеведческий музей" in n for n in names)
+    assert not [n for n in names if "ая ЖКХ" in n] and any("ое ЖКХ" in n for n in names)
     assert User.select().count() == 0
 
 
