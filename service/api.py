@@ -7,7 +7,7 @@ may see results shows them within that user's scope, as the cabinet does."""
 from flask import Blueprint, current_app, jsonify, request
 from marshmallow import ValidationError
 
-from service import catalog, ranking, ratings
+from service import catalog, codes, ranking, ratings
 from service.cabinet import permissions, sessions
 from service.errors import ApiError
 from service.limits import client_address
@@ -105,8 +105,15 @@ def post_rating():
         raise ApiError({"_schema": ["the body must be JSON (Content-Type: application/json)"]})
     config = current_app.config
     address = client_address(request.remote_addr, request.headers.get("X-Forwarded-For"), config["TRUSTED_PROXIES"])
-    rating_id, created = ratings.submit(payload, (address, request.headers.get("User-Agent", "")), config)
-    return jsonify(id=rating_id), 201 if created else 200
+    taken = ratings.submit(payload, (address, request.headers.get("User-Agent", "")), config)
+    body = {"id": taken.id}
+    if taken.code is not None:
+        # What the code did, said to the visitor in their language: a used
+        # or forged code does not refuse the rating, it leaves it unverified.
+        body["verified"] = taken.verified
+        body["code"] = {"status": taken.code, "message": codes.message(taken.code, _lang(request.args.get("lang")),
+                                                                       taken=True)}
+    return jsonify(body), 201 if taken.created else 200
 
 
 @bp.get("/rankings")

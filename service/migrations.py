@@ -78,6 +78,10 @@ def _v12_ranking_index_with_squares(db):
     _add_missing_indexes(db, models.RollupAggregate)
 
 
+def _v15_service_codes(db):
+    db.create_tables(models.CODE_TABLES, safe=True)
+
+
 MIGRATIONS = [
     (1, "ratings, organizations, registries, notifications, users", _v1_raw_tables),
     (2, "aggregates per object and period, roll-up membership (filled from the ratings)", _v2_object_aggregates),
@@ -89,4 +93,5 @@ MIGRATIONS = [
      _v6_spread_and_verified),
     (12, "ranking: the covering index of the rolled-up aggregates holds the squares too (for the interval)",
      _v12_ranking_index_with_squares),
+    (15, "proof of service: issues of single-use codes and the codes used", _v15_service_codes),
 ]

@@ -434,6 +434,53 @@ class Notification(BaseModel):
         return self.status == self.PLANNED and self.control_date is not None and self.control_date < today
 
 
+# -- proof of service (schema version 15) --------------------------------------
+
+class CodeIssue(BaseModel):
+    """One batch of single-use codes an organization printed for one of its
+    objects: who, when, how many and which serials. A code is signed over
+    its object and serial (``service/codes.py``), so this record is not read
+    to check a code; it says who issued which codes, and lets the same
+    sheet or list be downloaded again."""
+    SHEET, LIST = "sheet", "list"
+    KINDS = (SHEET, LIST)
+
+    id = AutoField()
+    object = ForeignKeyField(RatableObject, backref="code_issues", on_delete="CASCADE")
+    kind = CharField(max_length=16)
+    first_serial = IntegerField()
+    count = IntegerField()
+    # The language the sheet's slips are printed in.
+    language = CharField(max_length=2, default="ru")
+    user = ForeignKeyField(User, null=True, backref="code_issues", on_delete="SET NULL")
+    # Copied, as in the audit log, so the record reads the same later.
+    user_email = CharField(max_length=254, default="")
+    created = DateTimeField(default=utcnow)
+
+    class Meta:
+        # Serials never overlap: each issue starts where the last one ended.
+        indexes = ((("object", "first_serial"), True),)
+
+    @property
+    def last_serial(self):
+        return self.first_serial + self.count - 1
+
+
+class UsedCode(BaseModel):
+    """A code that has verified a rating. The primary key makes the single
+    use hold however many requests race: the row is inserted in the
+    rating's own transaction, and only one insert of a key can win."""
+    # The object the code was issued for (a rating of one of an
+    # organization's subdivisions may use the organization's code).
+    object = ForeignKeyField(RatableObject, backref="used_codes", on_delete="CASCADE")
+    serial = IntegerField()
+    rating = ForeignKeyField(Rating, null=True, backref="used_code", on_delete="SET NULL")
+    used = DateTimeField(default=utcnow)
+
+    class Meta:
+        primary_key = CompositeKey("object", "serial")
+
+
 # Tables of the first schema version, in dependency order.
 RAW_TABLES = [Meta, Sphere, Region, RatableObject, ObjectSphere, Service, ObjectService,
               ExtraCriterion, Rating, RatingExtra, Registry, RegistryEntry, User, Notification]
@@ -441,4 +488,6 @@ RAW_TABLES = [Meta, Sphere, Region, RatableObject, ObjectSphere, Service, Object
 DERIVED_TABLES = [ObjectAggregate, RollupMember, RollupAggregate]
 # The cabinets' accounts and audit log, added in version 4.
 CABINET_TABLES = [UserSession, ApiToken, AccountLink, SignInFailure, AuditEntry]
-ALL_TABLES = RAW_TABLES + DERIVED_TABLES + CABINET_TABLES
+# Proof of service, added in version 15.
+CODE_TABLES = [CodeIssue, UsedCode]
+ALL_TABLES = RAW_TABLES + DERIVED_TABLES + CABINET_TABLES + CODE_TABLES

@@ -5,7 +5,7 @@ import uuid
 
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 
-from service import catalog, csrf, i18n, ratings
+from service import catalog, codes, csrf, i18n, ratings
 from service.errors import ApiError
 from service.i18n import current_language
 from service.limits import client_address
@@ -49,10 +49,20 @@ def _questionnaire(obj, lang):
     }
 
 
+def _code_notice(obj, values):
+    """What the form says about a code the visitor's link brought: that it
+    will verify the rating, or why it will not (checked again on sending)."""
+    if not values["code"] or values["code_typed"]:
+        return None
+    status = codes.read(current_app.config["SECRET_KEY"], obj, values["code"]).status
+    return {"status": status, "text": codes.message(status, current_language())}
+
+
 def _render(obj, values, errors, status=200):
     lang = current_language()
     return render_template("rate.html", obj=obj, q=_questionnaire(obj, lang), values=values, errors=errors,
-                           csrf=csrf.token(), lang=lang, scale_min=SCALE_MIN), status
+                           csrf=csrf.token(), lang=lang, scale_min=SCALE_MIN,
+                           code_notice=_code_notice(obj, values), code_max=codes.MAX_TEXT), status
 
 
 @bp.get("/r/<int:object_id>")
@@ -66,8 +76,17 @@ def rate_form(object_id):
         src = remembered[1] if remembered[0] == obj.id else ""
     else:
         session["rate_src"] = [obj.id, src[:16]]
+    # A single-use code from a slip's QR code, kept the same way.
+    code = request.args.get("code")
+    if code is None:
+        remembered = session.get("rate_code") or [None, ""]
+        code = remembered[1] if remembered[0] == obj.id else ""
+    else:
+        code = code.strip()[:codes.MAX_TEXT]
+        session["rate_code"] = [obj.id, code]
     values = {"src": src, "object": obj.id, "client_token": str(uuid.uuid4()),
-              "scores": {}, "extra": {}, "reasons": [], "comment": "", "service": None}
+              "scores": {}, "extra": {}, "reasons": [], "comment": "", "service": None,
+              "code": code, "code_typed": False}
     return _render(obj, values, {})
 
 
@@ -81,6 +100,9 @@ def _read_form(obj, q):
         "extra": {c["code"]: _int(form.get("x-" + c["code"])) for c in q["extra"] if _int(form.get("x-" + c["code"])) is not None},
         "reasons": form.getlist("reason"),
         "comment": form.get("comment", ""),
+        # From the link (a hidden field) or typed from a receipt.
+        "code": form.get("code", "").strip()[:codes.MAX_TEXT],
+        "code_typed": form.get("code_typed") == "1",
         # A fresh token only when the form's was tampered with; the form's
         # own is kept so that a double submission counts once.
         "client_token": _token(form.get("client_token")) or str(uuid.uuid4()),
@@ -124,11 +146,12 @@ def rate_submit(object_id):
     reasons = [r for r in values["reasons"] if r in REASONS and values["scores"][REASONS[r]] == SCALE_MIN]
     payload = {"object": values["object"], "service": values["service"], "scores": values["scores"],
                "extra": values["extra"], "reasons": reasons, "comment": values["comment"] or None,
-               "channel": channel_of(values["src"]), "client_token": values["client_token"]}
+               "channel": channel_of(values["src"]), "client_token": values["client_token"],
+               "code": values["code"] or None}
     config = current_app.config
     address = client_address(request.remote_addr, request.headers.get("X-Forwarded-For"), config["TRUSTED_PROXIES"])
     try:
-        ratings.submit(payload, (address, request.headers.get("User-Agent", "")), config)
+        taken = ratings.submit(payload, (address, request.headers.get("User-Agent", "")), config)
     except ApiError as error:
         if error.status == 429:
             minutes = max(1, -(-int(error.headers.get("Retry-After", "60")) // 60))
@@ -138,13 +161,26 @@ def rate_submit(object_id):
         if error.status != 400:
             raise
         return _render(obj, values, _field_errors(error.errors), 400)
+    # The code is spent (or was no good): the next visit to the form starts
+    # without it, and the thanks page says what it did.
+    session.pop("rate_code", None)
+    if taken.code is not None:
+        session["rate_code_taken"] = [values["object"], taken.code]
     return redirect(url_for("rate.thanks", object_id=values["object"], lang=lang), 303)
 
 
 @bp.get("/r/<int:object_id>/thanks")
 def thanks(object_id):
     obj = catalog.published_object(object_id)
-    return render_template("rate_thanks.html", obj=obj, lang=current_language())
+    lang = current_language()
+    remembered = session.pop("rate_code_taken", None)
+    code = None
+    if remembered and remembered[0] == obj.id and remembered[1] in _CODE_OUTCOMES:
+        code = {"status": remembered[1], "text": codes.message(remembered[1], lang, taken=True)}
+    return render_template("rate_thanks.html", obj=obj, lang=lang, code=code)
+
+
+_CODE_OUTCOMES = (codes.VERIFIED, codes.USED, codes.INVALID, codes.OTHER_OBJECT)
 
 
 i18n.register({

@@ -2,12 +2,13 @@
 abuse limits, and one transaction that stores the rating with its
 aggregates. Once this answers with an id the rating is on disk."""
 import datetime
+from typing import NamedTuple, Optional
 from zoneinfo import ZoneInfo
 
 from marshmallow import ValidationError
 from peewee import IntegrityError
 
-from service import limits, ranking
+from service import codes, limits, ranking
 from service.db import is_sqlite, run, write_transaction
 from service.errors import ApiError
 from service.models import ObjectService, RatableObject, Rating, RatingExtra, utcnow
@@ -31,8 +32,29 @@ def load(payload):
 
 
 def existing(client_token):
-    row = run("SELECT id FROM rating WHERE client_token = ?", (client_token,)).fetchone()
-    return row[0] if row else None
+    """``(id, verified)`` of the rating stored under ``client_token``, or None."""
+    row = run("SELECT id, verified FROM rating WHERE client_token = ?", (client_token,)).fetchone()
+    return (row[0], bool(row[1])) if row else None
+
+
+class Taken(NamedTuple):
+    """What became of a submission: the rating's id; ``created`` False when
+    the same ``client_token`` was stored before (and nothing more was);
+    ``verified`` when a code proved the visit; ``code`` the code's status
+    (``codes.VERIFIED``, ``USED``, ``INVALID``, ``OTHER_OBJECT``) or None
+    when none was given."""
+    id: int
+    created: bool
+    verified: bool = False
+    code: Optional[str] = None
+
+
+def _code_status(reading, verified):
+    if reading is None:
+        return None
+    if verified:
+        return codes.VERIFIED
+    return codes.USED if reading.status == codes.UNUSED else reading.status
 
 
 def ratable(object_id):
@@ -73,15 +95,29 @@ def check_against_questionnaire(obj, data):
     return {criteria[code]: value for code, value in data["extra"].items()}
 
 
+def _replayed(known, data, config):
+    """The answer to a submission stored before: what its code did then
+    (an unverified rating's code is read again, never claimed)."""
+    rating_id, verified = known
+    if not data["code"]:
+        return Taken(rating_id, False, verified)
+    if verified:
+        return Taken(rating_id, False, True, codes.VERIFIED)
+    reading = codes.read(config["SECRET_KEY"], ratable(data["object"]), data["code"])
+    return Taken(rating_id, False, False, _code_status(reading, False))
+
+
 def submit(payload, client_signals, config):
-    """Stores a rating. Returns ``(id, created)``: ``created`` is False when
-    the same ``client_token`` was already stored, and then nothing is."""
+    """Stores a rating; returns ``Taken``. A genuine unused code (proof of
+    service) is marked used in the rating's own transaction and makes the
+    rating verified; any other code leaves it unverified, nothing more."""
     data = load(payload)
     known = existing(data["client_token"])
     if known:
-        return known, False
+        return _replayed(known, data, config)
     obj = ratable(data["object"])
     extras = check_against_questionnaire(obj, data)
+    reading = codes.read(config["SECRET_KEY"], obj, data["code"]) if data["code"] else None
     address, user_agent = client_signals
     client = limits.identify(config["SECRET_KEY"], address, user_agent, data["device_token"])
     comment = normalize_comment(data["comment"])
@@ -99,21 +135,24 @@ def submit(payload, client_signals, config):
                                    status=429, headers={"Retry-After": str(wait)})
             now = utcnow()
             month = local_month(now, config["TIMEZONE"])
+            verified = reading is not None and codes.claim(reading, now)
             scores = data["scores"]
             rating_id = run(_INSERT, (
                 obj.id, data["service"], scores["simplicity"], scores["information"], scores["timeliness"],
                 scores["politeness"], Rating.reasons.db_value(sorted(set(data["reasons"]))), comment,
                 Rating.COMMENT_PENDING if comment else Rating.COMMENT_NONE, data["channel"],
                 Rating.created.db_value(now), month, data["client_token"], client.client_hash,
-                client.address_hash, Rating.COUNTED, False)).fetchone()[0]
+                client.address_hash, Rating.COUNTED, verified)).fetchone()[0]
+            if verified:
+                codes.link(reading, rating_id)
             if extras:
                 RatingExtra.insert_many([(rating_id, c.id, v) for c, v in extras.items()],
                                         fields=[RatingExtra.rating, RatingExtra.criterion, RatingExtra.value]).execute()
-            ranking.add_to_aggregates(obj.id, month, scores)
+            ranking.add_to_aggregates(obj.id, month, scores, verified=verified)
     except IntegrityError:
         # A retry of the same submission raced this one and won.
         known = existing(data["client_token"])
         if known:
-            return known, False
+            return _replayed(known, data, config)
         raise
-    return rating_id, True
+    return Taken(rating_id, True, verified, _code_status(reading, verified))

@@ -4,6 +4,7 @@ import uuid
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates, validates_schema
 
+from service.codes import MAX_TEXT as MAX_CODE_TEXT
 from service.models import BASE_CRITERIA, CHANNELS
 from service.questionnaire import COMMENT_MAX, REASONS, SCALE_MAX, SCALE_MIN
 
@@ -71,6 +72,10 @@ class RatingSchema(Schema):
     # The widget's random per-device token: one of the anti-abuse signals,
     # stored only inside a salted hash.
     device_token = fields.String(load_default="", validate=validate.Length(max=64))
+    # A single-use code of the organization (proof of service). Any text
+    # that fits is taken: a forged or used code leaves the rating unverified
+    # instead of refusing it.
+    code = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=MAX_CODE_TEXT))
 
     @validates("comment")
     def _comment(self, value, **kwargs):

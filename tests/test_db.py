@@ -128,3 +128,26 @@ def test_upgrade_to_rating_status_counts_every_earlier_rating(app, db, runner):
     assert f"upgraded from version 4 to {MIGRATIONS[-1][0]}" in result.output
     rows = list(database.execute_sql("SELECT status, verified FROM rating"))
     assert len(rows) == 3 and all(status == "counted" and not verified for status, verified in rows)
+
+
+def test_upgrade_to_service_codes_adds_their_tables_and_keeps_the_ratings(app, db, runner):
+    """A database at version 12 gets the tables of issued and used codes;
+    its ratings and their verified flags stay as they were."""
+    from service.db import SchemaVersion
+    from service.models import CODE_TABLES, CodeIssue, UsedCode
+    world = factories.small_world()
+    client = app.test_client()
+    for _ in range(3):
+        factories.rate(client, world.school.id)
+    database.drop_tables(CODE_TABLES)
+    SchemaVersion.delete().where(SchemaVersion.version > 12).execute()
+    before = list(Rating.select().order_by(Rating.id).dicts())
+
+    result = runner.invoke(args=["init-db"])
+    assert result.exit_code == 0, result.output
+    assert f"upgraded from version 12 to {MIGRATIONS[-1][0]}" in result.output
+    assert all(database.table_exists(m._meta.table_name) for m in CODE_TABLES)
+    assert list(Rating.select().order_by(Rating.id).dicts()) == before
+    UsedCode.create(object=world.school.id, serial=1)
+    CodeIssue.create(object=world.school.id, kind=CodeIssue.SHEET, first_serial=1, count=10)
+    assert UsedCode.select().count() == CodeIssue.select().count() == 1
