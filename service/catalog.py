@@ -5,6 +5,7 @@ from collections import defaultdict
 from flask import current_app
 from peewee import JOIN
 
+from service.db import is_sqlite
 from service.errors import ApiError
 from service.models import ObjectService, ObjectSphere, RatableObject, Region, Service, Sphere
 
@@ -44,7 +45,10 @@ def search(q="", sphere=None, region=None):
               .where(O.published == True))
     q = (q or "").strip()
     if q.isdigit():
-        query = query.where((O.unp.startswith(q)) | (O.id == int(q)) if len(q) < 10 else (O.unp == q))
+        # A registration number is nine digits, so "starts with q" is a range
+        # of its unique index; LIKE 'q%' is not, under a non-C collation.
+        query = query.where(O.unp.between(q.ljust(9, "0"), q.ljust(9, "9")) | (O.id == int(q)) if len(q) < 10
+                            else (O.unp == q))
     elif q:
         query = query.where(O.search_name.contains(q.casefold()))
     if region is not None:
@@ -52,7 +56,15 @@ def search(q="", sphere=None, region=None):
     if sphere is not None:
         in_sphere = ObjectSphere.select(ObjectSphere.object).where(ObjectSphere.sphere == sphere)
         query = query.where(O.id.in_(in_sphere) | O.organization.in_(in_sphere))
-    return query.order_by(O.search_name, O.id)
+    if q and not q.isdigit() and not is_sqlite():
+        # With a text to find, PostgreSQL likes to walk the names in order
+        # and test each (the order is indexed): the slowest plan when the
+        # matches sit late in the alphabet ("УЗ …"). Ordering by an
+        # expression the index does not hold makes it find the matches first
+        # through the trigram index and sort only those. SQLite has no such
+        # index and scans either way.
+        return query.order_by(O.sort_name.concat(""), O.id)
+    return query.order_by(O.sort_name, O.id)
 
 
 def names(ids):

@@ -18,7 +18,7 @@ from service import ranking
 from service.db import bulk_insert, database
 from service.models import (
     ObjectService, ObjectSphere, RatableObject, Rating, Region, Registry, RegistryEntry, Service, Sphere, User,
-    BASE_CRITERIA, utcnow,
+    BASE_CRITERIA, sort_key, utcnow,
 )
 from service.questionnaire import CRITERIA
 from service.reference import SERVICES, seed_reference
@@ -169,6 +169,7 @@ def generate(orgs=300, ratings=10_000, seed=1, now=None, timezone="Europe/Minsk"
         def org_row(name, region, town, district, sphere_codes, *, body=False, evaluation=True, unp=None):
             nonlocal next_id
             row = dict(id=next_id, kind=RatableObject.ORGANIZATION, name=name, search_name=name.casefold(),
+                       sort_name=sort_key(name),
                        unp=unp or new_unp(), region=regions[region], district=f"{district} район",
                        locality=f"г. {town}", address=f"{rng.choice(STREETS)}, {rng.randint(1, 120)}",
                        website=None, is_authorized_body=body, is_evaluation_object=evaluation, published=True,
@@ -212,14 +213,15 @@ def generate(orgs=300, ratings=10_000, seed=1, now=None, timezone="Europe/Minsk"
             for _ in range(rng.randint(1, 3)):
                 name = rng.choice(patterns).format(street=rng.choice(STREETS))
                 sub_rows.append(dict(id=next_id, kind=RatableObject.SUBDIVISION, organization=org["id"], name=name,
-                                     search_name=name.casefold(), published=True, created=org["created"],
+                                     search_name=name.casefold(), sort_name=sort_key(name), published=True,
+                                     created=org["created"],
                                      is_evaluation_object=True, is_authorized_body=False))
                 next_id += 1
 
-        fields = ("id", "kind", "name", "search_name", "unp", "region", "district", "locality", "address", "website",
-                  "is_authorized_body", "is_evaluation_object", "published", "created")
+        fields = ("id", "kind", "name", "search_name", "sort_name", "unp", "region", "district", "locality", "address",
+                  "website", "is_authorized_body", "is_evaluation_object", "published", "created")
         _insert(RatableObject, [tuple(r[f] for f in fields) for r in org_rows], [getattr(RatableObject, f) for f in fields])
-        sub_fields = ("id", "kind", "organization", "name", "search_name", "published", "created",
+        sub_fields = ("id", "kind", "organization", "name", "search_name", "sort_name", "published", "created",
                       "is_evaluation_object", "is_authorized_body")
         _insert(RatableObject, [tuple(r[f] for f in sub_fields) for r in sub_rows],
                 [getattr(RatableObject, f) for f in sub_fields])

@@ -6,7 +6,7 @@ from service import ranking
 from service.db import bulk_insert, database, is_sqlite
 from service.models import (
     Meta, ObjectService, ObjectSphere, RatableObject, Rating, Registry, RegistryEntry, RollupMember, Service,
-    utcnow, valid_unp,
+    sort_key, utcnow, valid_unp,
 )
 
 
@@ -134,8 +134,8 @@ def set_services(obj, services):
 
 # -- many organizations at once ------------------------------------------------------
 
-_ORGANIZATION_COLUMNS = ("kind", "name", "search_name", "short_name", "unp", "region", "district", "locality",
-                         "address", "website", "contacts", "is_evaluation_object", "is_authorized_body",
+_ORGANIZATION_COLUMNS = ("kind", "name", "search_name", "sort_name", "short_name", "unp", "region", "district",
+                         "locality", "address", "website", "contacts", "is_evaluation_object", "is_authorized_body",
                          "parent_body", "published", "created")
 _UNPS_PER_QUERY = 5000  # well under SQLite's limit of bound variables
 
@@ -170,7 +170,7 @@ def register_many(organizations):
             raise StructureError("an organization needs a name")
         probe = RatableObject(region=item.get("region"), locality=item.get("locality"), address=item.get("address"))
         published = not publication_missing(probe, bool(item.get("spheres")))
-        rows.append((RatableObject.ORGANIZATION, name, name.casefold(), item.get("short_name"), item["unp"],
+        rows.append((RatableObject.ORGANIZATION, name, name.casefold(), sort_key(name), item.get("short_name"), item["unp"],
                      item.get("region"), item.get("district"), item.get("locality"), item.get("address"),
                      item.get("website"), item.get("contacts"), item.get("is_evaluation_object", True),
                      item.get("is_authorized_body", False), item.get("parent_body"), published, now))

@@ -4,6 +4,7 @@ and changes nothing."""
 import pytest
 
 from service.models import Rating
+from tests import factories
 from tests.factories import rate, rating_payload
 
 
@@ -241,3 +242,18 @@ def test_results_can_be_hidden_from_the_public(client, world):
     assert client.get("/api/v1/rankings").status_code == 403
     assert client.get(f"/api/v1/objects/{world.school.id}").get_json()["figures"] is None
     assert client.get("/api/v1/stats").get_json()["satisfaction"] is None
+
+
+def test_lists_come_in_natural_order(client, db):
+    """"№ 2" before "№ 10", whether registered one by one or in bulk."""
+    from service import structure
+    from service.models import Region, Sphere
+    from service.reference import seed_reference
+    seed_reference()
+    for number in (10, 9, 1):
+        factories.organization(f"Отделение почтовой связи Пинск — {number}", "brest", ("communications",))
+    region, sphere = Region.get(Region.code == "brest").id, Sphere.get(Sphere.code == "communications").id
+    structure.register_many([dict(unp=factories.unp(), name=f"Отделение почтовой связи Пинск — {n}", region=region,
+                                  locality="г. Пинск", address="ул. Ленина, 1", spheres=[sphere]) for n in (100, 2)])
+    items = client.get("/api/v1/objects", query_string={"q": "Пинск"}).get_json()["items"]
+    assert [item["name"].rsplit(" ", 1)[1] for item in items] == ["1", "2", "9", "10", "100"]

@@ -151,3 +151,28 @@ def test_upgrade_to_service_codes_adds_their_tables_and_keeps_the_ratings(app, d
     UsedCode.create(object=world.school.id, serial=1)
     CodeIssue.create(object=world.school.id, kind=CodeIssue.SHEET, first_serial=1, count=10)
     assert UsedCode.select().count() == CodeIssue.select().count() == 1
+
+
+def test_upgrade_to_natural_order_fills_every_name(app, db, runner):
+    """A database at version 12 gets each object's sort name, and lists come
+    in natural order: "№ 2" before "№ 10"."""
+    from playhouse.migrate import SchemaMigrator, migrate as apply_operations
+    from service.db import SchemaVersion
+    from service.models import RatableObject
+    for number in (10, 2, 1):
+        factories.organization(f"ГУО «Средняя школа № {number} г. Лиды»", "grodno", ("education",))
+    migrator = SchemaMigrator.from_database(database)
+    apply_operations(migrator.drop_index("ratable_object", "ratable_object_sort_name"),
+                     migrator.drop_column("ratable_object", "sort_name"))
+    SchemaVersion.delete().where(SchemaVersion.version > 12).execute()
+
+    result = runner.invoke(args=["init-db"])
+    assert result.exit_code == 0, result.output
+    assert "upgraded from version 12" in result.output
+    assert not RatableObject.select().where(RatableObject.sort_name == "").exists()
+    names = [item["name"] for item in app.test_client().get("/api/v1/objects?q=Лиды").get_json()["items"]]
+    assert names == [f"ГУО «Средняя школа № {n} г. Лиды»" for n in (1, 2, 10)]
+    if not database.obj.__class__.__name__.lower().startswith("pooledsqlite"):
+        indexes = {row[0] for row in database.execute_sql(
+            "SELECT indexname FROM pg_indexes WHERE tablename = 'ratable_object'")}
+        assert "ratable_object_search_name_trigrams" in indexes

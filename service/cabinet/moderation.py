@@ -169,7 +169,7 @@ def _proposable(user):
     if scope is not None:
         query = query.where(O.id.in_(scope))
     own = O.id == (user.organization_id or 0)
-    rows = list(query.order_by(own.desc(), O.search_name, O.id).limit(ORGANIZATIONS_MAX + 1))
+    rows = list(query.order_by(own.desc(), O.sort_name, O.id).limit(ORGANIZATIONS_MAX + 1))
     return [(o.id, o.name) for o in rows[:ORGANIZATIONS_MAX]], len(rows) > ORGANIZATIONS_MAX
 
 

@@ -183,7 +183,7 @@ def recipients(user):
     query = O.select(O.id, O.name, O.unp).where((O.kind == O.ORGANIZATION) & (O.id != user.organization_id))
     if scope is not None:
         query = query.where(O.id.in_(scope))
-    return list(query.order_by(O.search_name, O.id))
+    return list(query.order_by(O.sort_name, O.id))
 
 
 # -- the actions -----------------------------------------------------------------

@@ -179,7 +179,7 @@ def search(args):
         query = query.where(O.search_name.contains(q.casefold()))
     if args["published"]:
         query = query.where(O.published == (args["published"] == "yes"))
-    return query.order_by(O.search_name, O.id)
+    return query.order_by(O.sort_name, O.id)
 
 
 def _listing(args):
@@ -324,7 +324,7 @@ def _choices(lang):
 def _bodies(exclude=None):
     query = (RatableObject.select(RatableObject.id, RatableObject.name)
              .where((RatableObject.kind == RatableObject.ORGANIZATION) & (RatableObject.is_authorized_body == True))  # noqa: E712
-             .order_by(RatableObject.search_name))
+             .order_by(RatableObject.sort_name))
     return [(o.id, o.name) for o in query if o.id != exclude]
 
 

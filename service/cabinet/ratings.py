@@ -183,12 +183,12 @@ def _choices(scope):
         return [], False
     O = RatableObject
     orgs = list(O.select(O.id, O.name).where(O.id.in_(scope) & (O.kind == O.ORGANIZATION))
-                .order_by(O.search_name, O.id).limit(CHOICES_MAX + 1))
+                .order_by(O.sort_name, O.id).limit(CHOICES_MAX + 1))
     more, orgs = len(orgs) > CHOICES_MAX, orgs[:CHOICES_MAX]
     subs = defaultdict(list)
     if orgs:
         for sub in (O.select(O.id, O.name, O.organization)
-                    .where(O.organization.in_([o.id for o in orgs]) & O.id.in_(scope)).order_by(O.search_name)):
+                    .where(O.organization.in_([o.id for o in orgs]) & O.id.in_(scope)).order_by(O.sort_name)):
             subs[sub.organization_id].append(sub)
     options = []
     for org in orgs:

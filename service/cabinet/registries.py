@@ -191,7 +191,7 @@ def entries(registry, page=1, per_page=ENTRIES_PER_PAGE, find=""):
              .where(RegistryEntry.registry == registry.id))
     if find.strip():
         query = _search_text(query, find)
-    return list(query.order_by(O.search_name, O.id).paginate(page, per_page)), query.count()
+    return list(query.order_by(O.sort_name, O.id).paginate(page, per_page)), query.count()
 
 
 def candidates(registry, text):
@@ -204,7 +204,7 @@ def candidates(registry, text):
     query = (O.select(O.id, O.unp, O.name, O.locality, listed.organization.alias("listed"))
              .join(listed, JOIN.LEFT_OUTER, on=((listed.organization == O.id) & (listed.registry == registry.id)))
              .where((O.kind == O.ORGANIZATION) & (O.id != registry.body_id)))
-    return list(_search_text(query, text).order_by(O.search_name, O.id).limit(SEARCH_LIMIT).objects())
+    return list(_search_text(query, text).order_by(O.sort_name, O.id).limit(SEARCH_LIMIT).objects())
 
 
 def organization_json(org):
