@@ -199,6 +199,14 @@ def test_a_real_gunicorn_gives_each_worker_a_socket_and_keeps_no_address(tmp_pat
         while _listeners(port) < 2 and time.monotonic() < deadline:
             time.sleep(0.1)
         assert _listeners(port) == 2  # one socket per worker: the kernel spreads connections over them
+        # A worker listens before it has loaded the app; on a busy machine
+        # its first answers wait for that. Warm both up (a connection lands
+        # on either) with a patient client, then count.
+        for _ in range(10):
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            connection.request("GET", "/healthz")
+            connection.getresponse().read()
+            connection.close()
         for _ in range(40):  # new connections, each one request
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
             connection.request("GET", "/widget.js", headers={"X-Forwarded-For": "198.51.100.23"})
