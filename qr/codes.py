@@ -67,6 +67,30 @@ def rating_url(base_url, object_id, src="qr"):
     return f"{check_base_url(base_url)}/r/{check_object_id(object_id)}?src={src}"
 
 
+# What a single-use code of proof of service may be made of, as printed
+# (Crockford's base 32 and the dashes that group it).
+_SERVICE_CODE_SYMBOLS = frozenset(_ALPHABET + "-")
+
+
+def check_service_code(code):
+    """A single-use code as the service signed it, or ValueError."""
+    if not isinstance(code, str) or not 4 <= len(code) <= 40 or not set(code) <= _SERVICE_CODE_SYMBOLS:
+        raise ValueError(
+            f"Invalid code (was {code!r}, expected 4 to 40 symbols of {_ALPHABET} and dashes)"
+        )
+    return code
+
+
+def code_url(base_url, object_id, code):
+    """The rating page with a single-use code, as a slip's QR code opens it.
+
+    >>> code_url("https://ocenka.example", 123, "0001-7K3M-QX2A")
+    'https://ocenka.example/r/123?code=00017K3MQX2A&src=qr'
+    """
+    compact = check_service_code(code).replace("-", "")
+    return f"{check_base_url(base_url)}/r/{check_object_id(object_id)}?code={compact}&src=qr"
+
+
 def short_url(base_url, object_id):
     """The address to type by hand: no scheme, no channel.
 

@@ -24,9 +24,11 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 
+from qr.slips import MAX_SLIPS as SHEET_MAX
 from service import i18n
-from service.db import run
-from service.models import UsedCode
+from service.db import is_sqlite, run, write_transaction
+from service.errors import ApiError
+from service.models import CodeIssue, UsedCode
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _VALUE = {c: i for i, c in enumerate(ALPHABET)}
@@ -163,6 +165,45 @@ def link(reading, rating_id):
     """Records which rating a claimed code verified."""
     run("UPDATE used_code SET rating_id = ? WHERE object_id = ? AND serial = ?",
         (rating_id, reading.owner, reading.serial))
+
+
+# -- issuing ----------------------------------------------------------------------
+
+# A sheet of slips is drawn in the request (about 10 ms a slip); a list of
+# numbers is only text.
+MAX_ISSUE = {CodeIssue.SHEET: SHEET_MAX, CodeIssue.LIST: 5000}
+
+
+def next_serial(object_id):
+    """The first serial no issue of the object has used yet."""
+    row = run("SELECT MAX(first_serial + count) FROM code_issue WHERE object_id = ?", (object_id,)).fetchone()
+    return row[0] or 1
+
+
+def issue(user, obj, kind, count, language, audit_record):
+    """Records a new issue of ``count`` codes for ``obj``, its serials
+    following the last issue's, with its audit entry (``audit_record``,
+    called inside the same transaction). Two issues at once take turns:
+    the writer queue on SQLite, a lock per object on PostgreSQL, and the
+    unique (object, first serial) index behind both."""
+    with write_transaction():
+        if not is_sqlite():
+            run("SELECT pg_advisory_xact_lock(hashtext(?))", (f"code_issue:{obj.id}",))
+        first = next_serial(obj.id)
+        if first + count - 1 > MAX_SERIAL:
+            raise ApiError({"count": [f"this object has only {max(0, MAX_SERIAL - first + 1)} serials left"]},
+                           status=409)
+        record = CodeIssue.create(object=obj.id, kind=kind, first_serial=first, count=count, language=language,
+                                  user=user.id, user_email=user.email)
+        audit_record(record)
+    return record
+
+
+def codes_of(secret, record):
+    """``[(serial, code as printed)]`` of an issue, signed again: a code is
+    never stored, so the same issue always gives the same codes."""
+    return [(serial, display(sign(secret, record.object_id, serial)))
+            for serial in range(record.first_serial, record.last_serial + 1)]
 
 
 # -- what the visitor is told -----------------------------------------------------

@@ -16,7 +16,7 @@ from werkzeug.routing import IntegerConverter
 
 from service import comments, criteria, schemas
 from service.cabinet import accounts as cabinet_accounts
-from service.cabinet import audit_log, moderation, notifications, organizations, ratings, registries, results
+from service.cabinet import audit_log, codes, moderation, notifications, organizations, ratings, registries, results
 from service.inputs import MAX_ID
 from service.organization_form import OrganizationSchema, ServicesSchema, SubdivisionSchema
 from service.questionnaire import BASE_CRITERIA, SCALE_MAX, SCALE_MIN
@@ -70,6 +70,7 @@ OPERATIONS = {
     "cabinet_api.registry_transition_json": {"body": lambda: registries.Move},
     "cabinet_api.results_json": {"query": lambda: results.results_query},
     "cabinet_api.object_figures_json": {"query": lambda: results.figures_query},
+    "cabinet_api.code_issue_create_json": {"body": lambda: codes.IssueSchema},
 }
 
 # The answers every operation may give besides its success.

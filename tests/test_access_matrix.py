@@ -34,7 +34,7 @@ import pytest
 from service import create_app, ranking, structure
 from service.cabinet import sessions
 from service.db import database, migrate
-from service.models import ExtraCriterion, Notification, Rating, Registry, User
+from service.models import CodeIssue, ExtraCriterion, Notification, Rating, Registry, User
 from tests import factories
 from tests.conftest import BACKENDS, _empty_postgres
 
@@ -188,6 +188,19 @@ MATRIX = {
     "GET /cabinet/results/<int:object_id>": Rule("anonymous=302/302 operator=200/200 moderator=200/200 body=200/403 staff=200/403"),
     "GET /api/v1/cabinet/results": Rule("anonymous=401 operator=200 moderator=200 body=200 staff=200"),
     "GET /api/v1/cabinet/objects/<int:object_id>/figures": Rule("anonymous=401/401 operator=200/200 moderator=200/200 body=200/403 staff=200/403"),
+    # -- single-use codes (proof of service)
+    "GET /cabinet/objects/<int:object_id>/codes": Rule("anonymous=302/302 operator=200/200 moderator=403/403 body=403/403 staff=200/403"),
+    "POST /cabinet/objects/<int:object_id>/codes": Rule("anonymous=401/401 operator=400/400 moderator=403/403 body=403/403 staff=400/403", body=lambda s, w: {}),
+    "GET /cabinet/codes/<int:issue_id>": Rule("anonymous=302/302 operator=200/200 moderator=403/403 body=403/403 staff=200/403"),
+    "GET /cabinet/codes/<int:issue_id>.pdf": Rule("anonymous=302/302 operator=200/200 moderator=403/403 body=403/403 staff=200/403"),
+    "GET /cabinet/codes/<int:issue_id>.csv": Rule("anonymous=302/302 operator=200/200 moderator=403/403 body=403/403 staff=200/403"),
+    "GET /cabinet/codes/<int:issue_id>/list": Rule("anonymous=302/302 operator=200/200 moderator=403/403 body=403/403 staff=200/403"),
+    "GET /api/v1/cabinet/objects/<int:object_id>/codes": Rule("anonymous=401/401 operator=200/200 moderator=403/403 body=403/403 staff=200/403"),
+    "POST /api/v1/cabinet/objects/<int:object_id>/codes": Rule(
+        "anonymous=401/401 operator=201/201 moderator=403/403 body=403/403 staff=201/403", body=lambda s, w: {"count": 3, "kind": "sheet"}),
+    "GET /api/v1/cabinet/codes/<int:issue_id>": Rule("anonymous=401/401 operator=200/200 moderator=403/403 body=403/403 staff=200/403"),
+    "GET /api/v1/cabinet/codes/<int:issue_id>.pdf": Rule("anonymous=401/401 operator=200/200 moderator=403/403 body=403/403 staff=200/403"),
+    "GET /api/v1/cabinet/codes/<int:issue_id>.csv": Rule("anonymous=401/401 operator=200/200 moderator=403/403 body=403/403 staff=200/403"),
     # -- notifications
     "GET /cabinet/notifications": Rule("anonymous=302 operator=403 moderator=200 body=200 staff=200"),
     "GET /cabinet/notifications/new": Rule("anonymous=302 operator=403 moderator=200 body=200 staff=403"),
@@ -235,6 +248,10 @@ class Scene:
             "in": Notification.create(organization=world.school, kind=Notification.LOW_SCORE, text="Низкие оценки"),
             "out": Notification.create(organization=world.clinic, kind=Notification.LOW_SCORE, text="Низкие оценки"),
         }
+        self.code_issues = {
+            "in": CodeIssue.create(object=self.school_sub, kind=CodeIssue.SHEET, first_serial=1, count=2),
+            "out": CodeIssue.create(object=world.clinic_kids, kind=CodeIssue.LIST, first_serial=1, count=2),
+        }
         self.tokens = {name: sessions.make_token(user, "matrix") for name, user in self.users.items()}
 
     @staticmethod
@@ -259,6 +276,8 @@ class Scene:
             return self.criteria[where].id
         if kind == "notification":
             return self.notifications[where].id
+        if kind == "code_issue":
+            return self.code_issues[where].id
         if kind == "user":
             return (self.colleague if inside else self.stranger).id
         if kind == "token":
@@ -272,7 +291,7 @@ class Scene:
 ID_KINDS = {
     "object_id": "object", "organization_id": "object", "subdivision_id": "subdivision", "rating_id": "rating",
     "registry_id": "registry", "criterion_id": "criterion", "notification_id": "notification",
-    "user_id": "user", "token_id": "token",
+    "user_id": "user", "token_id": "token", "issue_id": "code_issue",
 }
 
 

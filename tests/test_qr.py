@@ -502,3 +502,45 @@ def test_font_and_licence_are_shipped():
     assert (FONTS / "DejaVuSans.ttf").is_file()
     assert (FONTS / "DejaVuSans-Bold.ttf").is_file()
     assert "Bitstream" in (FONTS / "LICENSE-DejaVu.txt").read_text()
+
+
+# -- sheets of single-use codes (proof of service) -------------------------------------
+
+SLIPS = [qr.Slip(serial, f"{serial:04d}-7K3M-QX2A") for serial in range(1, 24)]
+
+
+def test_code_url_opens_the_rating_page_with_the_compact_code():
+    assert qr.code_url(BASE + "/", 123, "0001-7K3M-QX2A") == f"{BASE}/r/123?code=00017K3MQX2A&src=qr"
+
+
+@pytest.mark.parametrize("code", ["", "abc", "0001 7K3M", "0001-7K3M-QX2A&src=x", "0001-ILOU-QX2A", None, 12])
+def test_what_no_service_signs_is_not_printed(code):
+    with pytest.raises(ValueError, match="Invalid code"):
+        qr.code_url(BASE, 1, code)
+    with pytest.raises(ValueError, match="Invalid code"):
+        qr.make_code_sheet(BASE, 1, "Школа", [qr.Slip(1, code)])
+
+
+@pytest.mark.parametrize("slips", [[], [qr.Slip(1, "0001-7K3M-QX2A")] * 201])
+def test_a_sheet_holds_one_to_two_hundred_slips(slips):
+    with pytest.raises(ValueError, match="Invalid slips"):
+        qr.make_code_sheet(BASE, 1, "Школа", slips)
+
+
+def test_a_sheet_has_ten_slips_a_page_each_readable():
+    pdf = qr.make_code_sheet(BASE, 42, "Детское отделение", SLIPS, lang="tt",
+                             organization_name="УЗ «Гомельская городская поликлиника № 5»")
+    reader = PdfReader(io.BytesIO(pdf))
+    assert len(reader.pages) == 3
+    assert [round(float(v)) for v in reader.pages[0].mediabox[2:]] == [595, 842]
+    text = " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
+    assert TEXTS["tt"]["slip_code"] in text and "ocenka.example/r/42" in text
+    assert all(slip.code in text for slip in SLIPS)
+    document = pypdfium2.PdfDocument(pdf)
+    try:
+        found = [sorted(r.text for r in zxingcpp.read_barcodes(page.render(scale=2).to_pil().convert("L")))
+                 for page in document]
+    finally:
+        document.close()
+    urls = [qr.code_url(BASE, 42, slip.code) for slip in SLIPS]
+    assert found == [sorted(urls[0:10]), sorted(urls[10:20]), sorted(urls[20:])]

@@ -392,6 +392,7 @@ def _profile_page(user, org, values=None, errors=None, services_errors=None, sta
         catalogue=[(s.code, s.name(lang) + (f" — {body_names[s.responsible_id]}" if s.responsible_id in body_names
                                              else "")) for s in catalogue.values()],
         offered=[s["code"] for s in offered["services"]], may_kit=can.allowed(user, can.READ_RATINGS, org),
+        may_print_codes=can.allowed(user, can.PRINT_CODES, org),
         max_contacts=MAX_CONTACTS), status
 
 
@@ -596,6 +597,7 @@ def org_kit_page(organization_id):
     return render_template("cabinet/kit.html", title=t("cabinet.org.kit.title", name=org.name), org=org,
                            base_url=base_url, objects=objects,
                            may_edit=can.allowed(user, can.EDIT_ORGANIZATION, org),
+                           may_print_codes=can.allowed(user, can.PRINT_CODES, org),
                            snippets={o.id: f'<script async src="{base_url}/widget.js" data-object="{o.id}"></script>'
                                      for o in objects})
 

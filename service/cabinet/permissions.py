@@ -13,7 +13,7 @@ A role absent from a rule may not take the action at all.
 from flask import abort
 
 from service.models import (
-    ExtraCriterion, Notification, RatableObject, Rating, Registry, RollupMember, User,
+    CodeIssue, ExtraCriterion, Notification, RatableObject, Rating, Registry, RollupMember, User,
 )
 
 ANY, OWN, REGISTRY = "any", "own", "registry"
@@ -35,6 +35,7 @@ SEND_RECOMMENDATION = "send_recommendation"
 MOVE_NOTIFICATION = "move_notification"
 REPORTS = "reports"
 READ_AUDIT = "read_audit"
+PRINT_CODES = "print_codes"
 
 # The table of SPEC's "Cabinets: the back office", row for row.
 RULES = {
@@ -54,6 +55,9 @@ RULES = {
     MOVE_NOTIFICATION: {STAFF: OWN},
     REPORTS: {OPERATOR: ANY, MODERATOR: ANY, BODY: REGISTRY, STAFF: OWN},
     READ_AUDIT: {OPERATOR: ANY},
+    # SPEC "Trust", proof of service: an organization prints single-use
+    # codes for its own objects (the operator for any, to help).
+    PRINT_CODES: {OPERATOR: ANY, STAFF: OWN},
 }
 
 
@@ -71,7 +75,7 @@ def _object_of(target):
     whose place decides whether a target is in scope."""
     if isinstance(target, RatableObject):
         return target.id, target.organization_id_or_self
-    if isinstance(target, Rating):
+    if isinstance(target, (Rating, CodeIssue)):
         obj = target.object
         return obj.id, obj.organization_id_or_self
     if isinstance(target, ExtraCriterion):
