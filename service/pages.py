@@ -192,7 +192,7 @@ def _aggregate_rows(objects, period_keys):
                             (ObjectAggregate, ObjectAggregate.object, sub_ids)):
         if not ids:
             continue
-        query = (model.select(key, model.period, model.n, *(getattr(model, c) for c in BASE_CRITERIA), model.satisfied)
+        query = (model.select(key, model.period, *(getattr(model, f) for f in ranking._SUM_FIELDS))
                  .where(key.in_(ids) & model.period.in_(list(period_keys))))
         for object_id, period, *values in query.tuples():
             found[(object_id, period)] = ranking._sums(values)
@@ -558,6 +558,7 @@ _STRINGS = {
         "object.spheres": "Сферы", "object.website": "Сайт", "object.subdivisions": "Подразделения",
         "object.services": "Услуги", "object.figures": "Оценки за всё время",
         "object.n": "Оценок", "object.overall": "Средняя оценка", "object.satisfaction": "Индекс удовлетворённости",
+        "object.verified": "Подтверждены кодом визита",
         "object.no_ratings": "Оценок пока нет. Станьте первым!",
         "object.criteria": "Оценки по критериям (из 5)",
         "object.ranks": "Место в рейтинге", "object.rank.all": "Среди всех организаций",
@@ -620,6 +621,7 @@ _STRINGS = {
         "object.spheres": "Сферы", "object.website": "Сайт", "object.subdivisions": "Падраздзяленні",
         "object.services": "Паслугі", "object.figures": "Ацэнкі за ўвесь час",
         "object.n": "Ацэнак", "object.overall": "Сярэдняя ацэнка", "object.satisfaction": "Індэкс задаволенасці",
+        "object.verified": "Пацверджаны кодам візіту",
         "object.no_ratings": "Ацэнак пакуль няма. Будзьце першым!",
         "object.criteria": "Ацэнкі па крытэрыях (з 5)",
         "object.ranks": "Месца ў рэйтынгу", "object.rank.all": "Сярод усіх арганізацый",
@@ -682,6 +684,7 @@ _STRINGS = {
         "object.spheres": "Spheres", "object.website": "Website", "object.subdivisions": "Subdivisions",
         "object.services": "Services", "object.figures": "Ratings, all time",
         "object.n": "Ratings", "object.overall": "Mean score", "object.satisfaction": "Satisfaction index",
+        "object.verified": "Verified by a visit code",
         "object.no_ratings": "No ratings yet. Be the first!",
         "object.criteria": "Scores by criterion (out of 5)",
         "object.ranks": "Place in the ranking", "object.rank.all": "Among all organizations",
@@ -744,6 +747,7 @@ _STRINGS = {
         "object.spheres": "Өлкәләр", "object.website": "Сайт", "object.subdivisions": "Бүлекчәләр",
         "object.services": "Хезмәтләр", "object.figures": "Бөтен вакыт өчен бәяләр",
         "object.n": "Бәяләр", "object.overall": "Уртача бәя", "object.satisfaction": "Канәгатьлек индексы",
+        "object.verified": "Килү коды белән расланган",
         "object.no_ratings": "Бәяләр әлегә юк. Беренче булыгыз!",
         "object.criteria": "Критерийлар буенча бәяләр (5 баллдан)",
         "object.ranks": "Рейтингтагы урын", "object.rank.all": "Барлык оешмалар арасында",

@@ -229,6 +229,9 @@ def figures(sums, period, group_mean=None, rank=None, rank_change=None, sigma=No
         "overall": sums.overall_sum / n if n else None,
         "criteria": {c: (getattr(sums, c) / n if n else None) for c in BASE_CRITERIA},
         "satisfaction": 100.0 * sums.satisfied / n if n else None,
+        # The share of the ratings a single-use code verified (proof of
+        # service), in percent like the satisfaction index.
+        "verified_share": 100.0 * sums.verified / n if n else None,
         "score": score,
         "interval": score_interval(score, n, sigma),
         "rank": rank,

@@ -55,8 +55,9 @@ def test_object_shape(client, world):
     assert body["url"] == f"https://ocenka.test/r/{world.clinic_women.id}"
     figures = body["figures"]
     assert set(figures) == {"period", "n", "overall", "criteria", "satisfaction", "score", "rank", "rank_change",
-                            "interval", "rank_range", "rank_change_significant", "formula"}
+                            "interval", "rank_range", "rank_change_significant", "formula", "verified_share"}
     assert figures["n"] == 1 and figures["overall"] == 4.0 and figures["satisfaction"] == 100.0
+    assert figures["verified_share"] == 0.0
     assert figures["criteria"] == {"simplicity": 5, "information": 4, "timeliness": 3, "politeness": 4}
 
 

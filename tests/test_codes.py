@@ -320,3 +320,58 @@ def test_many_ratings_racing_with_one_code_verify_one(app, world):
         assert UsedCode.select().count() == 1
         sums = ranking.object_sums(world.school, ranking.Period.parse("all"))
         assert (sums.n, sums.verified) == (6, 1)
+
+
+# -- the verified share in the figures -----------------------------------------------
+
+def _rate_verified(client, obj, serials, plain):
+    for serial in serials:
+        assert post(client, obj.id, codes.sign(SECRET, obj.id, serial)).get_json()["verified"] is True
+    for _ in range(plain):
+        assert factories.rate(client, obj.id).status_code == 201
+
+
+def test_figures_give_the_verified_share(client, world):
+    _rate_verified(client, world.clinic_kids, [1], plain=3)
+    _rate_verified(client, world.clinic, [1, 2], plain=0)
+    kids = client.get(f"/api/v1/objects/{world.clinic_kids.id}").get_json()["figures"]
+    assert kids["n"] == 4 and kids["verified_share"] == 25.0
+    # The organization's figures roll its subdivisions up: 3 of 6 verified.
+    clinic = client.get(f"/api/v1/objects/{world.clinic.id}?period=all").get_json()["figures"]
+    assert clinic["n"] == 6 and clinic["verified_share"] == 50.0
+    assert client.get(f"/api/v1/objects/{world.zags.id}").get_json()["figures"]["verified_share"] is None
+    # Counted from the ratings again, the sums are the same.
+    assert ranking.stored_aggregates() == ranking.aggregates_from_ratings()
+    assert ranking.stored_rollup_aggregates() == ranking.rollup_aggregates_from_objects()
+
+
+def test_the_object_page_shows_the_verified_share(client, world):
+    _rate_verified(client, world.school, [1], plain=7)
+    html = client.get(f"/objects/{world.school.id}?lang=ru").get_data(as_text=True)
+    assert re.search(r"<strong>12,5 %</strong> Подтверждены кодом визита", html)
+    english = client.get(f"/objects/{world.school.id}?lang=en").get_data(as_text=True)
+    assert re.search(r"<strong>12.5 %</strong> Verified by a visit code", english)
+
+
+def test_the_cabinet_results_show_the_verified_share(client, world):
+    _rate_verified(client, world.clinic_kids, [1, 2], plain=2)
+    _rate_verified(client, world.clinic, [], plain=4)
+    staff = factories.user("staff", world.clinic)
+    headers = factories.bearer(factories.token(staff))
+    body = client.get("/api/v1/cabinet/results?period=all", headers=headers).get_json()
+    assert body["own"]["figures"]["verified_share"] == 25.0
+    rows = {row["id"]: row for row in body["items"]}
+    assert rows[world.clinic_kids.id]["verified_share"] == 50.0
+    assert rows[world.clinic_women.id]["verified_share"] is None  # no ratings
+    report = client.get(f"/api/v1/cabinet/objects/{world.clinic_kids.id}/figures?period=all", headers=headers)
+    assert report.get_json()["figures"]["verified_share"] == 50.0
+    operator = factories.bearer(factories.token(factories.user("operator")))
+    listed = client.get("/api/v1/cabinet/results?period=all", headers=operator).get_json()["items"]
+    assert {row["id"]: row["verified_share"] for row in listed}[world.clinic.id] == 25.0
+
+    factories.sign_in(client, staff)
+    page = client.get("/cabinet/results?period=all&lang=en").get_data(as_text=True)
+    assert "Verified by a code, %" in page and re.search(r"<strong>25.0 %</strong> Verified by a visit code", page)
+    assert 'data-label="Verified by a code, %">50.0</td>' in page
+    one = client.get(f"/cabinet/results/{world.clinic_kids.id}?period=all&lang=en").get_data(as_text=True)
+    assert re.search(r"<strong>50.0 %</strong> Verified by a visit code", one)

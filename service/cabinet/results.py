@@ -123,24 +123,46 @@ class Results:
     def name(self, object_id):
         return self.names.get(object_id, "")
 
-    def row(self, entry):
+    def row(self, entry, verified=None):
         """One row as JSON gives it: the public ranking row's fields, the
-        object's kind and every criterion; means are null while ``n`` is 0."""
-        figures = ranking.table_figures(self.table, entry.sums, entry)
+        object's kind and every criterion; means are null while ``n`` is 0.
+        ``verified`` counts the verified ratings by id (the ranking's rows
+        do not carry them)."""
+        sums = entry.sums
+        sums.verified = (verified or {}).get(entry.id, 0)
+        figures = ranking.table_figures(self.table, sums, entry)
         del figures["period"]
+        if verified is None:
+            figures["verified_share"] = None
         return {"id": entry.id, "name": self.name(entry.id),
                 "kind": self.kinds.get(entry.id, RatableObject.ORGANIZATION), **figures}
+
+    def verified(self, entries):
+        """{id: verified ratings in the period} of the rows shown: one
+        indexed read per kind of row."""
+        orgs = [e.id for e in entries if e.n and self.kinds.get(e.id, RatableObject.ORGANIZATION)
+                == RatableObject.ORGANIZATION]
+        subs = [e.id for e in entries if e.n and self.kinds.get(e.id) == RatableObject.SUBDIVISION]
+        found = {}
+        for model, key, ids in ((RollupAggregate, RollupAggregate.organization, orgs),
+                                (ObjectAggregate, ObjectAggregate.object, subs)):
+            for start in range(0, len(ids), 500):
+                found.update(model.select(key, model.verified)
+                             .where(key.in_(ids[start:start + 500]) & (model.period == self.period.key)).tuples())
+        return found
 
     def window(self, page, per_page):
         shown = self.rows[(page - 1) * per_page:page * per_page]
         missing = [e.id for e in shown if e.id not in self.names]
         if missing:
             self.names.update(catalog.names(missing))
-        return [self.row(e) for e in shown]
+        verified = self.verified(shown)
+        return [self.row(e, verified) for e in shown]
 
     def all_rows(self):
         if len(self.names) < len(self.rows):
             self.names.update(_all_names(self.rows))
+        # The CSV has the public ranking's columns: no verified share.
         return [self.row(e) for e in self.rows]
 
 
@@ -439,6 +461,7 @@ def object_results_page(object_id):
 
 _STRINGS = {
     "ru": {
+        "cabinet.results.verified": "Подтверждены кодом, %",
         "cabinet.results.title": "Результаты оценки",
         "cabinet.results.scope.any": "Рейтинг всех организаций портала.",
         "cabinet.results.scope.registry": "Организации ваших принятых реестров (с подчинёнными им по их реестрам).",
@@ -471,6 +494,7 @@ _STRINGS = {
         "cabinet.results.unpublished": "Организация ещё не опубликована на портале.",
     },
     "be": {
+        "cabinet.results.verified": "Пацверджаны кодам, %",
         "cabinet.results.title": "Вынікі ацэнкі",
         "cabinet.results.scope.any": "Рэйтынг усіх арганізацый партала.",
         "cabinet.results.scope.registry": "Арганізацыі вашых прынятых рэестраў (з падпарадкаванымі ім па іх рэестрах).",
@@ -503,6 +527,7 @@ _STRINGS = {
         "cabinet.results.unpublished": "Арганізацыя яшчэ не апублікавана на партале.",
     },
     "en": {
+        "cabinet.results.verified": "Verified by a code, %",
         "cabinet.results.title": "Rating results",
         "cabinet.results.scope.any": "The ranking of every organization on the portal.",
         "cabinet.results.scope.registry": "The organizations of your accepted registries (and those of their own registries).",
@@ -535,6 +560,7 @@ _STRINGS = {
         "cabinet.results.unpublished": "The organization is not published on the portal yet.",
     },
     "tt": {
+        "cabinet.results.verified": "Код белән расланган, %",
         "cabinet.results.title": "Бәяләү нәтиҗәләре",
         "cabinet.results.scope.any": "Порталдагы барлык оешмалар рейтингы.",
         "cabinet.results.scope.registry": "Сезнең кабул ителгән реестрларыгыздагы оешмалар (аларның үз реестрларындагылар белән).",
