@@ -26,6 +26,8 @@ from .typeset import BOLD, ELLIPSIS, REGULAR, clean, glue
 
 COLUMNS, ROWS = 2, 5
 SLIPS_PER_PAGE = COLUMNS * ROWS
+# Office printers leave 4–6 mm of every edge blank: the slips stay inside.
+MARGIN = 8 * 72 / 25.4
 # A sheet is printed on an office printer and cut by hand, and drawn
 # while the staff member waits (about 10 ms a slip): twenty pages at most.
 MAX_SLIPS = 200
@@ -82,20 +84,23 @@ def make_code_sheet(base_url, object_id, name, slips, lang="ru", organization_na
         page = slips[start:start + SLIPS_PER_PAGE]
         for index, slip in enumerate(page):
             column, row = index % COLUMNS, index // COLUMNS
-            sheet.draw_slip(slip, column * pdf.w / COLUMNS, row * pdf.h / ROWS)
+            sheet.draw_slip(slip, MARGIN + column * sheet.width, MARGIN + row * sheet.height)
         _cut_lines(pdf, len(page))
     return bytes(pdf.output())
 
 
 def _cut_lines(pdf, count):
+    """Dashed lines around and between the slips of a page."""
     rows = -(-count // COLUMNS)
-    width, height = pdf.w / COLUMNS, pdf.h / ROWS
+    width, height = (pdf.w - 2 * MARGIN) / COLUMNS, (pdf.h - 2 * MARGIN) / ROWS
     pdf.set_draw_color(*_CUT)
     pdf.set_line_width(0.5)
     pdf.set_dash_pattern(dash=4, gap=3)
-    pdf.line(width, 0, width, rows * height)
-    for row in range(1, rows + (1 if rows < ROWS else 0)):
-        pdf.line(0, row * height, pdf.w, row * height)
+    bottom = MARGIN + rows * height
+    for column in range(COLUMNS + 1):
+        pdf.line(MARGIN + column * width, MARGIN, MARGIN + column * width, bottom)
+    for row in range(rows + 1):
+        pdf.line(MARGIN, MARGIN + row * height, pdf.w - MARGIN, MARGIN + row * height)
     pdf.set_dash_pattern()
 
 
@@ -113,7 +118,8 @@ class _Sheet:
         self.object_id = object_id
         self.t = texts
         self.short = short_url(base_url, object_id)
-        width, height = pdf.w / COLUMNS, pdf.h / ROWS
+        self.width = width = (pdf.w - 2 * MARGIN) / COLUMNS
+        self.height = height = (pdf.h - 2 * MARGIN) / ROWS
         # The QR code with its quiet zone fills the slip's height; the
         # quiet zone is white and stays inside the slip's edges.
         self.side = height - 2 * self.EDGE
