@@ -182,7 +182,7 @@ def _form_errors(error, data):
     return errors
 
 
-def _codes_page(user, obj, form=None, errors=None, status=200):
+def _codes_page(obj, form=None, errors=None, status=200):
     lang = current_language()
     return render_template(
         "cabinet/codes.html", title=t("cabinet.codes.title", name=obj.name), obj=obj, issues=_issues_of(obj),
@@ -196,7 +196,7 @@ def codes_page(object_id):
     obj = _object(object_id)
     user = actor()
     can.require(user, can.PRINT_CODES, obj)
-    return _codes_page(user, obj)
+    return _codes_page(obj)
 
 
 @pages.post("/objects/<int:object_id>/codes")
@@ -211,7 +211,7 @@ def codes_submit(object_id):
     except ApiError as error:
         if error.status not in (400, 409):
             raise
-        return _codes_page(user, obj, form, _form_errors(error, data), error.status)
+        return _codes_page(obj, form, _form_errors(error, data), error.status)
     return redirect(url_for("cabinet.code_issue_page", issue_id=record.id, lang=current_language(), new=1), 303)
 
 
