@@ -1,0 +1,97 @@
+"""Group commit on SQLite: concurrent writes share commits, each caller gets
+its own result or error, and nothing is answered before it is committed."""
+import threading
+
+import pytest
+
+from service.db import DatabaseBusy, database, grouped_write, is_sqlite
+from service.models import Meta
+
+
+@pytest.fixture
+def sqlite_only(app):
+    if not is_sqlite():
+        pytest.skip("group commit is SQLite's (PostgreSQL commits concurrently)")
+
+
+def _write(key, value):
+    def work():
+        Meta.insert(key=key, value=int(value)).execute()
+        return key
+    return work
+
+
+def _in_threads(app, works):
+    results, errors = {}, {}
+    start = threading.Barrier(len(works))
+
+    def call(index, work):
+        with app.app_context(), database.connection_context():
+            start.wait(10)
+            try:
+                results[index] = grouped_write(work)
+            except Exception as error:  # noqa: BLE001 - collected for the assertions
+                errors[index] = error
+
+    threads = [threading.Thread(target=call, args=(i, w)) for i, w in enumerate(works)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return results, errors
+
+
+def test_concurrent_writes_share_commits_and_each_gets_its_result(app, db, sqlite_only):
+    group = database.obj.write_group
+    before = group.commits
+    works = [_write(f"group-{i}", str(i)) for i in range(24)]  # under the pool's 32 connections
+    results, errors = _in_threads(app, works)
+    assert not errors
+    assert results == {i: f"group-{i}" for i in range(24)}
+    assert Meta.select().where(Meta.key.startswith("group-")).count() == 24
+    # Writers arriving together need fewer commits than writers.
+    assert group.commits - before < 24
+
+
+def test_a_failing_write_is_rolled_back_alone(app, db, sqlite_only):
+    def failing():
+        Meta.insert(key="doomed", value=0).execute()
+        raise ValueError("this one is refused")
+
+    works = [_write(f"kept-{i}", "1") for i in range(10)] + [failing] + [_write(f"kept-{i}", "1")
+                                                                        for i in range(10, 20)]
+    results, errors = _in_threads(app, works)
+    assert list(errors) == [10] and isinstance(errors[10], ValueError)
+    assert len(results) == 20
+    assert not Meta.select().where(Meta.key == "doomed").exists()
+    assert Meta.select().where(Meta.key.startswith("kept-")).count() == 20
+
+
+def test_a_write_inside_a_transaction_joins_it(app, db):
+    with database.atomic() as transaction:
+        assert grouped_write(_write("inner", "1")) == "inner"
+        transaction.rollback()
+    assert not Meta.select().where(Meta.key == "inner").exists()
+
+
+def test_a_writer_that_never_gets_its_turn_is_told_so(app, db, sqlite_only):
+    queue = database.obj.writer_queue
+    held = threading.Event()
+    release = threading.Event()
+
+    def holder():
+        with queue.turn():
+            held.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    held.wait(5)
+    try:
+        with pytest.raises(DatabaseBusy):
+            database.obj.write_group.run(_write("late", "1"), timeout=0.2)
+    finally:
+        release.set()
+        thread.join()
+    assert not database.obj.write_group.pending
+    assert not Meta.select().where(Meta.key == "late").exists()
