@@ -106,7 +106,7 @@ def post_rating():
     config = current_app.config
     address = client_address(request.remote_addr, request.headers.get("X-Forwarded-For"), config["TRUSTED_PROXIES"])
     taken = ratings.submit(payload, (address, request.headers.get("User-Agent", "")), config)
-    body = {"id": taken.id}
+    body = {"id": taken.id, "receipt": taken.receipt}
     if taken.code is not None:
         # What the code did, said to the visitor in their language: a used
         # or forged code does not refuse the rating, it leaves it unverified.

@@ -9,6 +9,7 @@ from werkzeug.security import generate_password_hash
 
 from service import accounts, demo, ranking
 from service.backup import backup_command
+from service.ledger_web import verify_ledger_command
 from service.db import analyze, database, migrate
 from service.errors import ApiError
 from service.models import RatableObject, User
@@ -116,5 +117,5 @@ def rebuild_aggregates_command():
 
 def register(app):
     for command in (demo_command, create_user_command, create_token_command, rebuild_aggregates_command,
-                    backup_command):
+                    backup_command, verify_ledger_command):
         app.cli.add_command(command)

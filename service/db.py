@@ -217,9 +217,11 @@ def migrate(target=None, echo=lambda message: None):
     from service.migrations import MIGRATIONS
     database.create_tables([SchemaVersion])
     target = target if target is not None else MIGRATIONS[-1][0]
-    version = current_version()
+    # Every step not yet applied, not only those above the newest applied:
+    # steps numbered apart by parallel work may land in either order.
+    applied = {version for version, in SchemaVersion.select(SchemaVersion.version).tuples()}
     for number, description, step in MIGRATIONS:
-        if version < number <= target:
+        if number not in applied and number <= target:
             with database.atomic():
                 step(database)
                 SchemaVersion.create(version=number, description=description)

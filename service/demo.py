@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from peewee import fn
 
-from service import ranking
+from service import ledger, ranking
 from service.db import bulk_insert, database
 from service.models import (
     ObjectService, ObjectSphere, RatableObject, Rating, Region, Registry, RegistryEntry, Service, Sphere, User,
@@ -248,6 +248,7 @@ def generate(orgs=300, ratings=10_000, seed=1, now=None, timezone="Europe/Minsk"
 
         _ratings(rng, rated_orgs, sub_rows, org_services, ratings, now, ZoneInfo(timezone))
         echo(f"ratings: {ratings}")
+        ledger.build_for_existing_ratings()
     ranking.rebuild_rollup_members()
     ranking.rebuild_aggregates()
     ranking.clear_cache()

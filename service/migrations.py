@@ -82,6 +82,12 @@ def _v12_ranking_index_with_squares(db):
     _add_missing_indexes(db, models.RollupAggregate)
 
 
+def _v13_ledger(db):
+    db.create_tables(models.LEDGER_TABLES, safe=True)
+    from service import ledger
+    ledger.build_for_existing_ratings()
+
+
 def _v15_service_codes(db):
     db.create_tables(models.CODE_TABLES, safe=True)
 
@@ -134,6 +140,7 @@ MIGRATIONS = [
      _v6_spread_and_verified),
     (12, "ranking: the covering index of the rolled-up aggregates holds the squares too (for the interval)",
      _v12_ranking_index_with_squares),
+    (13, "the ratings ledger: a hash chain of every rating, built for those stored before", _v13_ledger),
     (15, "proof of service: issues of single-use codes and the codes used", _v15_service_codes),
     (19, "catalogue: names in natural order (№ 2 before № 10); a trigram index for search on PostgreSQL",
      _v19_natural_order_and_trigrams),

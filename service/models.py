@@ -494,6 +494,28 @@ class UsedCode(BaseModel):
 
 
 # Tables of the first schema version, in dependency order.
+# -- the ratings ledger (service/ledger.py) ----------------------------------
+
+class LedgerEntry(BaseModel):
+    """One link of the public hash chain: a rating as it arrived, or a later
+    change of its status. ``body`` is the entry's canonical JSON without its
+    hash, exactly what was hashed; the other columns are for finding entries."""
+    seq = BigIntegerField(primary_key=True)
+    kind = CharField(max_length=8)
+    rating = BigIntegerField(index=True)
+    body = TextField()
+    hash = CharField(max_length=64)
+
+
+class LedgerHead(BaseModel):
+    """The chain's last link, one row: locked by each append, so that
+    concurrent writers on PostgreSQL take their turns and every seq follows
+    the one before."""
+    id = IntegerField(primary_key=True)
+    seq = BigIntegerField()
+    hash = CharField(max_length=64)
+
+
 RAW_TABLES = [Meta, Sphere, Region, RatableObject, ObjectSphere, Service, ObjectService,
               ExtraCriterion, Rating, RatingExtra, Registry, RegistryEntry, User, Notification]
 # Tables derived from the raw ones, added in versions 2 and 3 and rebuildable.
@@ -502,4 +524,6 @@ DERIVED_TABLES = [ObjectAggregate, RollupMember, RollupAggregate]
 CABINET_TABLES = [UserSession, ApiToken, AccountLink, SignInFailure, AuditEntry]
 # Proof of service, added in version 15.
 CODE_TABLES = [CodeIssue, UsedCode]
-ALL_TABLES = RAW_TABLES + DERIVED_TABLES + CABINET_TABLES + CODE_TABLES
+# The ratings ledger, added in version 13.
+LEDGER_TABLES = [LedgerEntry, LedgerHead]
+ALL_TABLES = RAW_TABLES + DERIVED_TABLES + CABINET_TABLES + CODE_TABLES + LEDGER_TABLES

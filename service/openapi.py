@@ -27,6 +27,11 @@ PREFIX = "/api/v1"
 JSON = "application/json"
 
 
+def _ledger_web():
+    from service import ledger_web
+    return ledger_web
+
+
 def _accounts():
     from service import accounts
     return accounts
@@ -40,6 +45,7 @@ OPERATIONS = {
     "api.list_objects": {"query": schemas.ListQuerySchema},
     "api.get_rankings": {"query": schemas.RankingQuerySchema},
     "api.post_rating": {"body": schemas.RatingSchema},
+    "ledger.entries_json": {"query": lambda: _ledger_web().ledger_query},
     "cabinet_api.users_json": {"query": lambda: _accounts().user_query},
     "cabinet_api.user_invite_json": {"body": lambda: _accounts().InvitationSchema},
     "cabinet_api.account_token_create_json": {"body": lambda: _accounts().TokenSchema},

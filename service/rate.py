@@ -164,6 +164,8 @@ def rate_submit(object_id):
     # The code is spent (or was no good): the next visit to the form starts
     # without it, and the thanks page says what it did.
     session.pop("rate_code", None)
+    if taken.receipt:
+        session["rate_receipt"] = [values["object"], taken.receipt["seq"], taken.receipt["hash"]]
     if taken.code is not None:
         session["rate_code_taken"] = [values["object"], taken.code]
     return redirect(url_for("rate.thanks", object_id=values["object"], lang=lang), 303)
@@ -177,7 +179,9 @@ def thanks(object_id):
     code = None
     if remembered and remembered[0] == obj.id and remembered[1] in _CODE_OUTCOMES:
         code = {"status": remembered[1], "text": codes.message(remembered[1], lang, taken=True)}
-    return render_template("rate_thanks.html", obj=obj, lang=lang, code=code)
+    kept = session.pop("rate_receipt", None)
+    receipt = {"seq": kept[1], "hash": kept[2]} if kept and kept[0] == obj.id else None
+    return render_template("rate_thanks.html", obj=obj, lang=lang, code=code, receipt=receipt)
 
 
 _CODE_OUTCOMES = (codes.VERIFIED, codes.USED, codes.INVALID, codes.OTHER_OBJECT)

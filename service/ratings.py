@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from marshmallow import ValidationError
 from peewee import IntegrityError
 
-from service import codes, limits, ranking
+from service import codes, ledger, limits, ranking
 from service.db import is_sqlite, run, write_transaction
 from service.errors import ApiError
 from service.models import ObjectService, RatableObject, Rating, RatingExtra, utcnow
@@ -42,11 +42,13 @@ class Taken(NamedTuple):
     the same ``client_token`` was stored before (and nothing more was);
     ``verified`` when a code proved the visit; ``code`` the code's status
     (``codes.VERIFIED``, ``USED``, ``INVALID``, ``OTHER_OBJECT``) or None
-    when none was given."""
+    when none was given; ``receipt`` the rating's entry in the ledger."""
     id: int
     created: bool
     verified: bool = False
     code: Optional[str] = None
+    # The rating's entry in the ledger: {"seq", "hash"}.
+    receipt: Optional[dict] = None
 
 
 def _code_status(reading, verified):
@@ -99,12 +101,13 @@ def _replayed(known, data, config):
     """The answer to a submission stored before: what its code did then
     (an unverified rating's code is read again, never claimed)."""
     rating_id, verified = known
+    receipt = ledger.receipt_of(rating_id)
     if not data["code"]:
-        return Taken(rating_id, False, verified)
+        return Taken(rating_id, False, verified, receipt=receipt)
     if verified:
-        return Taken(rating_id, False, True, codes.VERIFIED)
+        return Taken(rating_id, False, True, codes.VERIFIED, receipt)
     reading = codes.read(config["SECRET_KEY"], ratable(data["object"]), data["code"])
-    return Taken(rating_id, False, False, _code_status(reading, False))
+    return Taken(rating_id, False, False, _code_status(reading, False), receipt)
 
 
 def submit(payload, client_signals, config):
@@ -149,10 +152,13 @@ def submit(payload, client_signals, config):
                 RatingExtra.insert_many([(rating_id, c.id, v) for c, v in extras.items()],
                                         fields=[RatingExtra.rating, RatingExtra.criterion, RatingExtra.value]).execute()
             ranking.add_to_aggregates(obj.id, month, scores, verified=verified)
+            # Last: the chain's head stays locked from here to the commit.
+            receipt = ledger.record_rating(rating_id, obj.id, month, scores, verified, data["channel"],
+                                           Rating.COUNTED, now)
     except IntegrityError:
         # A retry of the same submission raced this one and won.
         known = existing(data["client_token"])
         if known:
             return _replayed(known, data, config)
         raise
-    return Taken(rating_id, True, verified, _code_status(reading, verified))
+    return Taken(rating_id, True, verified, _code_status(reading, verified), receipt)

@@ -114,8 +114,14 @@ def test_every_acknowledged_rating_survives_sigkill(app, database_url):
         connection.request("POST", "/api/v1/ratings", headers={"Content-Type": "application/json"},
                            body=json.dumps(factories.rating_payload(object_ids[0], client_token=token)))
         response = connection.getresponse()
-        assert response.status == 200 and json.loads(response.read()) == {"id": rating_id}
+        answer = json.loads(response.read())
+        assert response.status == 200 and answer["id"] == rating_id
         connection.close()
+        # And every acknowledged rating is in the ledger, whose chain holds.
+        with app.app_context(), database.connection_context():
+            from service import ledger
+            assert ledger.verify() >= len(acknowledged)
+            assert answer["receipt"] == ledger.receipt_of(rating_id)
     finally:
         os.killpg(restarted.pid, signal.SIGKILL)
         restarted.wait()
