@@ -39,8 +39,8 @@ def create_app(test_config=None):
     CORS(app, resources={r"/api/v1/*": {"origins": "*"}}, supports_credentials=False, send_wildcard=True,
          allow_headers=["Content-Type"], expose_headers=["Retry-After"], max_age=86400)
 
-    from service import api, cabinet, cli, embed, health, ledger_web, openapi, pages, printing, rate
-    for module in (api, openapi, ledger_web, embed, health, rate, printing, pages):
+    from service import api, cabinet, cli, embed, health, ledger_web, openapi, opendata, pages, printing, rate
+    for module in (api, openapi, ledger_web, opendata, embed, health, rate, printing, pages):
         app.register_blueprint(module.bp)
     cabinet.register(app)
     cli.register(app)
