@@ -67,6 +67,23 @@ def _min_ratings(value):
     return int(text)
 
 
+def _mail(environ):
+    """OCENKA_SMTP_URL and OCENKA_MAIL_FROM, checked now so that a wrong
+    address stops the start instead of every letter. Without a URL letters
+    wait in the outbox."""
+    from service import mail  # the parser lives with the transport
+    url = (environ.get("OCENKA_SMTP_URL") or "").strip() or None
+    sender = (environ.get("OCENKA_MAIL_FROM") or "").strip() or None
+    if url is not None:
+        mail.parse_smtp_url(url)
+        if sender is None:
+            raise ValueError("OCENKA_SMTP_URL is set but OCENKA_MAIL_FROM is not: "
+                             "set the address letters come from, e.g. 'Ocenka <noreply@example.by>'")
+    if sender is not None:
+        mail.check_sender(sender)
+    return {"SMTP_URL": url, "MAIL_FROM": sender}
+
+
 def from_environment(instance_path, environ=os.environ):
     comments = environ.get("OCENKA_COMMENTS", "moderated").strip().lower()
     if comments not in COMMENT_MODES:
@@ -83,6 +100,7 @@ def from_environment(instance_path, environ=os.environ):
         "PUBLIC_RESULTS": _flag(environ.get("OCENKA_PUBLIC_RESULTS"), "OCENKA_PUBLIC_RESULTS"),
         "TIMEZONE": environ.get("OCENKA_TIMEZONE", "Europe/Minsk"),
         "MIN_RATINGS": _min_ratings(environ.get("OCENKA_MIN_RATINGS")),
+        **_mail(environ),
         # A rating with a 2,000-character comment is far below this; anything
         # bigger is not a rating.
         "MAX_CONTENT_LENGTH": 64 * 1024,

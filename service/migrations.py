@@ -92,6 +92,10 @@ def _v15_service_codes(db):
     db.create_tables(models.CODE_TABLES, safe=True)
 
 
+def _v17_mail(db):
+    db.create_tables(models.MAIL_TABLES, safe=True)
+
+
 # Rows per UPDATE when filling a new column: three bound values a row, well
 # under SQLite's limit of bound variables.
 _ROWS_PER_UPDATE = 500
@@ -142,6 +146,7 @@ MIGRATIONS = [
      _v12_ranking_index_with_squares),
     (13, "the ratings ledger: a hash chain of every rating, built for those stored before", _v13_ledger),
     (15, "proof of service: issues of single-use codes and the codes used", _v15_service_codes),
+    (17, "mail: the outbox of letters to send and the digests sent per user and day", _v17_mail),
     (19, "catalogue: names in natural order (№ 2 before № 10); a trigram index for search on PostgreSQL",
      _v19_natural_order_and_trigrams),
 ]

@@ -493,7 +493,6 @@ class UsedCode(BaseModel):
         primary_key = CompositeKey("object", "serial")
 
 
-# Tables of the first schema version, in dependency order.
 # -- the ratings ledger (service/ledger.py) ----------------------------------
 
 class LedgerEntry(BaseModel):
@@ -516,6 +515,60 @@ class LedgerHead(BaseModel):
     hash = CharField(max_length=64)
 
 
+# -- mail (service/mail.py, service/digests.py; schema version 17) ------------
+
+class OutboxMessage(BaseModel):
+    """A letter to send. Written in the same transaction as what causes it
+    (an invitation, a digest), so that it exists exactly when its cause
+    does; ``send-mail`` delivers it through SMTP, retrying with backoff
+    while the server cannot take it. Once sent (or refused for good) its
+    text is cleared: an invitation's text holds a live link, and the
+    service otherwise keeps only hashes of those."""
+    WAITING, SENT, FAILED = "waiting", "sent", "failed"
+
+    id = AutoField()
+    kind = CharField(max_length=32)
+    user = ForeignKeyField(User, null=True, backref="mail", on_delete="SET NULL")
+    recipient = CharField(max_length=254)
+    language = CharField(max_length=2, default="ru")
+    subject = TextField()
+    body = TextField()
+    html = TextField(null=True)
+    # Made when the letter is written, so that a letter sent twice (a
+    # sender that died after the server took it) is one letter to mail
+    # clients, which skip a repeated Message-ID.
+    message_id = CharField(max_length=255)
+    created = DateTimeField(default=utcnow)
+    state = CharField(max_length=8, default=WAITING)
+    attempts = IntegerField(default=0)
+    next_attempt = DateTimeField(default=utcnow)
+    last_attempt = DateTimeField(null=True)
+    last_error = TextField(null=True)
+    # A sender's claim: which run holds the letter and until when; a run
+    # that died leaves a claim that lapses.
+    claim = CharField(max_length=32, null=True)
+    claimed_until = DateTimeField(null=True)
+    sent = DateTimeField(null=True)
+
+    class Meta:
+        # What is due: waiting letters by their next attempt.
+        indexes = ((("state", "next_attempt"), False),)
+
+
+class MailDigest(BaseModel):
+    """The digest a user got on a day: the primary key lets one through per
+    user and day however often or concurrently the job runs, and
+    ``covered_until`` is where the next digest starts."""
+    user = ForeignKeyField(User, backref="digests", on_delete="CASCADE")
+    day = DateField()
+    covered_until = DateTimeField()
+    message = ForeignKeyField(OutboxMessage, null=True, backref="digest", on_delete="SET NULL")
+
+    class Meta:
+        primary_key = CompositeKey("user", "day")
+
+
+# Tables of the first schema version, in dependency order.
 RAW_TABLES = [Meta, Sphere, Region, RatableObject, ObjectSphere, Service, ObjectService,
               ExtraCriterion, Rating, RatingExtra, Registry, RegistryEntry, User, Notification]
 # Tables derived from the raw ones, added in versions 2 and 3 and rebuildable.
@@ -526,4 +579,6 @@ CABINET_TABLES = [UserSession, ApiToken, AccountLink, SignInFailure, AuditEntry]
 CODE_TABLES = [CodeIssue, UsedCode]
 # The ratings ledger, added in version 13.
 LEDGER_TABLES = [LedgerEntry, LedgerHead]
-ALL_TABLES = RAW_TABLES + DERIVED_TABLES + CABINET_TABLES + CODE_TABLES + LEDGER_TABLES
+# The mail outbox and the digests sent, added in version 17.
+MAIL_TABLES = [OutboxMessage, MailDigest]
+ALL_TABLES = RAW_TABLES + DERIVED_TABLES + CABINET_TABLES + CODE_TABLES + LEDGER_TABLES + MAIL_TABLES

@@ -176,3 +176,23 @@ def test_upgrade_to_natural_order_fills_every_name(app, db, runner):
         indexes = {row[0] for row in database.execute_sql(
             "SELECT indexname FROM pg_indexes WHERE tablename = 'ratable_object'")}
         assert "ratable_object_search_name_trigrams" in indexes
+
+
+def test_upgrade_to_mail_adds_the_outbox_and_keeps_the_users(app, db, runner):
+    """A database made before version 17 gets the outbox and the table of
+    digests sent; its users stay."""
+    from service.db import SchemaVersion
+    from service.models import MAIL_TABLES, MailDigest, OutboxMessage, User
+    user = User.create(email="staff@example.by", role="staff", password_hash="")
+    database.drop_tables(MAIL_TABLES)
+    SchemaVersion.delete().where(SchemaVersion.version == 17).execute()
+
+    result = runner.invoke(args=["init-db"])
+    assert result.exit_code == 0, result.output
+    assert "schema version 17: mail" in result.output
+    assert all(database.table_exists(m._meta.table_name) for m in MAIL_TABLES)
+    assert [u.email for u in User.select()] == ["staff@example.by"]
+    message = OutboxMessage.create(kind="test", user=user, recipient=user.email, subject="s", body="b",
+                                   message_id="<1@ocenka.test>")
+    MailDigest.create(user=user, day="2026-12-04", covered_until=message.created, message=message)
+    assert OutboxMessage.select().count() == MailDigest.select().count() == 1
