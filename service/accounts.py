@@ -6,19 +6,23 @@ The cabinet's pages and its JSON API call these functions, so that both
 validate, change and audit in exactly one way. Who may act is asked of
 ``service.cabinet.permissions`` by the views before they call in here.
 
-A link's token is shown once, to whoever asked for it (until mail exists,
-the inviting operator or colleague passes it on); only its SHA-256 hash is
-kept, like a session's or a personal token's.
+A link is mailed to the user, in the user's language, through the outbox
+(``service.mail``, in the transaction that makes the link), and shown once
+to whoever asked for it as well: mail may not be configured, or may not
+arrive, and the operator or colleague can then pass the link on. Only the
+link token's SHA-256 hash is kept, like a session's or a personal token's;
+the letter holds the link until it is sent, then its text is cleared.
 """
 import datetime
 import secrets
+from zoneinfo import ZoneInfo
 
 from flask import current_app, has_request_context
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate, validates_schema
 from peewee import JOIN, OP, SQL, Expression, IntegrityError, NodeList, Value
 from werkzeug.security import generate_password_hash
 
-from service import i18n, models
+from service import i18n, mail, models
 from service.cabinet import audit, sessions
 from service.cabinet import permissions as can
 from service.cabinet.signin import check_password
@@ -254,6 +258,37 @@ def link_url(link, text, language):
     return f'{current_app.config["BASE_URL"]}{LINK_PATHS[link.kind]}{text}?lang={language}'
 
 
+def _local_time(moment):
+    """A UTC moment as the service's local time, with the zone named."""
+    zone = current_app.config.get("TIMEZONE", "Europe/Minsk")
+    local = moment.replace(tzinfo=datetime.timezone.utc).astimezone(ZoneInfo(zone))
+    return f"{local:%Y-%m-%d %H:%M} ({zone})"
+
+
+def _mail_link(user, link, text, actor):
+    """Puts the letter carrying a new link in the outbox, in the user's
+    language; returns the outbox row."""
+    lang = user.language if user.language in LANGUAGES else "ru"
+
+    def say_to(key, **values):
+        return i18n.translate(key, lang, **values)
+
+    site = say_to("site.name")
+    hello = say_to("mail.hello_name", name=user.name) if user.name else say_to("mail.hello")
+    values = dict(hello=hello, site=site, url=link_url(link, text, lang), expires=_local_time(link.expires),
+                  email=user.email, role=say_to(f"cabinet.role.{user.role}"),
+                  inviter=actor.email if actor is not None else site)
+    if link.kind == AccountLink.INVITATION:
+        organization = (RatableObject.get_or_none(RatableObject.id == user.organization_id)
+                        if user.organization_id else None)
+        values["organization"] = (say_to("mail.invitation.organization", name=organization.name) + "\n"
+                                  if organization is not None else "")
+        subject, body = say_to("mail.invitation.subject", site=site), say_to("mail.invitation.body", **values)
+    else:
+        subject, body = say_to("mail.reset.subject", site=site), say_to("mail.reset.body", **values)
+    return mail.enqueue(user.email, subject, body, kind=f"account.{link.kind}", user=user, language=lang)
+
+
 def invite(actor, user, now=None):
     """Creates ``user`` (from ``candidate``) without a password, with an
     invitation link. Returns the link's text, shown once, and the link.
@@ -266,22 +301,24 @@ def invite(actor, user, now=None):
             user.created = now
             user.save(force_insert=True)
             text, link = _new_link(user, AccountLink.INVITATION, actor, now)
+            letter = _mail_link(user, link, text, actor)
             audit.record(actor, "user.invite", "user", user.id, after=dict(
-                audit.snapshot(user, USER_FIELDS), link=link.id, expires=link.expires))
+                audit.snapshot(user, USER_FIELDS), link=link.id, expires=link.expires, letter=letter.id))
     except IntegrityError:  # the same e-mail invited at the same moment
         raise _field_error("email", "cabinet.users.error.exists", 409) from None
     return text, link
 
 
 def issue_reset(actor, user, now=None):
-    """A password reset link for ``user``, to be handed over by ``actor``."""
+    """A password reset link for ``user``, mailed to them and shown to ``actor``."""
     now = now or models.utcnow()
     if not user.active:
         raise _field_error("state", "cabinet.users.error.inactive", 409)
     with write_transaction():
         text, link = _new_link(user, AccountLink.RESET, actor, now)
+        letter = _mail_link(user, link, text, actor)
         audit.record(actor, "user.password_reset_link", "user", user.id,
-                     after={"link": link.id, "expires": link.expires})
+                     after={"link": link.id, "expires": link.expires, "letter": letter.id})
     return text, link
 
 
@@ -517,5 +554,98 @@ i18n.register({
         "cabinet.users.error.self": "Үзегезне сүндерә алмыйсыз.",
         "cabinet.users.error.already_active": "Кулланучы инде кабызылган.",
         "cabinet.users.error.already_inactive": "Кулланучы инде сүндерелгән.",
+    },
+})
+
+# The letters that carry a link (``_mail_link``), in the user's language.
+i18n.register({
+    "ru": {
+        "mail.hello": "Здравствуйте!",
+        "mail.hello_name": "Здравствуйте, {name}!",
+        "mail.invitation.subject": "Приглашение в кабинет: {site}",
+        "mail.invitation.organization": "Организация: {name}.",
+        "mail.invitation.body": "{hello}\n\n"
+                                "Вас пригласили в кабинет портала «{site}». Ваша роль: {role}.\n"
+                                "{organization}"
+                                "Учётная запись: {email}.\n\n"
+                                "Чтобы войти, задайте пароль по этой ссылке:\n\n{url}\n\n"
+                                "Ссылка действует до {expires} и только один раз. Приглашение создал {inviter}.\n"
+                                "Если вы не ждали приглашения, ничего не делайте: без пароля учётная запись "
+                                "не откроется.\n\n— {site}\n",
+        "mail.reset.subject": "Новый пароль для кабинета: {site}",
+        "mail.reset.body": "{hello}\n\n"
+                           "Для вашей учётной записи {email} в кабинете портала «{site}» создана ссылка, "
+                           "по которой можно задать новый пароль:\n\n{url}\n\n"
+                           "Ссылка действует до {expires} и только один раз. Ссылку создал {inviter}. "
+                           "Когда вы зададите новый пароль, все прежние сеансы будут завершены.\n"
+                           "Если вы не просили новый пароль, ничего не делайте: прежний пароль продолжает "
+                           "действовать.\n\n— {site}\n",
+    },
+    "be": {
+        "mail.hello": "Добры дзень!",
+        "mail.hello_name": "Добры дзень, {name}!",
+        "mail.invitation.subject": "Запрашэнне ў кабінет: {site}",
+        "mail.invitation.organization": "Арганізацыя: {name}.",
+        "mail.invitation.body": "{hello}\n\n"
+                                "Вас запрасілі ў кабінет партала «{site}». Ваша роля: {role}.\n"
+                                "{organization}"
+                                "Уліковы запіс: {email}.\n\n"
+                                "Каб увайсці, задайце пароль па гэтай спасылцы:\n\n{url}\n\n"
+                                "Спасылка дзейнічае да {expires} і толькі адзін раз. Запрашэнне стварыў {inviter}.\n"
+                                "Калі вы не чакалі запрашэння, нічога не рабіце: без пароля ўліковы запіс "
+                                "не адкрыецца.\n\n— {site}\n",
+        "mail.reset.subject": "Новы пароль для кабінета: {site}",
+        "mail.reset.body": "{hello}\n\n"
+                           "Для вашага ўліковага запісу {email} у кабінеце партала «{site}» створана спасылка, "
+                           "па якой можна задаць новы пароль:\n\n{url}\n\n"
+                           "Спасылка дзейнічае да {expires} і толькі адзін раз. Спасылку стварыў {inviter}. "
+                           "Калі вы задасце новы пароль, усе ранейшыя сеансы будуць завершаны.\n"
+                           "Калі вы не прасілі новы пароль, нічога не рабіце: ранейшы пароль працягвае "
+                           "дзейнічаць.\n\n— {site}\n",
+    },
+    "en": {
+        "mail.hello": "Hello,",
+        "mail.hello_name": "Hello {name},",
+        "mail.invitation.subject": "Your invitation to the cabinet: {site}",
+        "mail.invitation.organization": "Organization: {name}.",
+        "mail.invitation.body": "{hello}\n\n"
+                                "You are invited to the cabinet of the portal \u201c{site}\u201d as {role}.\n"
+                                "{organization}"
+                                "Account: {email}.\n\n"
+                                "To sign in, set a password through this link:\n\n{url}\n\n"
+                                "The link works until {expires}, and only once. The invitation was made by "
+                                "{inviter}.\n"
+                                "If you did not expect it, do nothing: without a password the account stays "
+                                "closed.\n\n\u2014 {site}\n",
+        "mail.reset.subject": "A new password for the cabinet: {site}",
+        "mail.reset.body": "{hello}\n\n"
+                           "A link to set a new password was made for your account {email} in the cabinet of "
+                           "the portal \u201c{site}\u201d:\n\n{url}\n\n"
+                           "The link works until {expires}, and only once. It was made by {inviter}. "
+                           "Once you set a new password, every earlier session ends.\n"
+                           "If you did not ask for a new password, do nothing: your password keeps "
+                           "working.\n\n\u2014 {site}\n",
+    },
+    "tt": {
+        "mail.hello": "Исәнмесез!",
+        "mail.hello_name": "Исәнмесез, {name}!",
+        "mail.invitation.subject": "Кабинетка чакыру: {site}",
+        "mail.invitation.organization": "Оешма: {name}.",
+        "mail.invitation.body": "{hello}\n\n"
+                                "Сезне «{site}» порталының кабинетына чакырдылар. Сезнең роль: {role}.\n"
+                                "{organization}"
+                                "Хисап язмасы: {email}.\n\n"
+                                "Керү өчен, бу сылтама буенча серсүз куегыз:\n\n{url}\n\n"
+                                "Сылтама {expires} кадәр һәм бер генә тапкыр эшли. Чакыруны {inviter} ясады.\n"
+                                "Чакыру көтмәгән булсагыз, бернәрсә дә эшләмәгез: серсүзсез хисап язмасы "
+                                "ачылмый.\n\n— {site}\n",
+        "mail.reset.subject": "Кабинет өчен яңа серсүз: {site}",
+        "mail.reset.body": "{hello}\n\n"
+                           "«{site}» порталы кабинетындагы {email} хисап язмагыз өчен яңа серсүз кую "
+                           "сылтамасы ясалды:\n\n{url}\n\n"
+                           "Сылтама {expires} кадәр һәм бер генә тапкыр эшли. Аны {inviter} ясады. "
+                           "Яңа серсүз куйгач, элеккеге барлык сеанслар тәмамлана.\n"
+                           "Яңа серсүз сорамаган булсагыз, бернәрсә дә эшләмәгез: элеккеге серсүз эшләвен "
+                           "дәвам итә.\n\n— {site}\n",
     },
 })

@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 from flask import jsonify, make_response, redirect, render_template, request, url_for
 
-from service import accounts, i18n
+from service import accounts, i18n, mail
 from service.accounts import LinkInvalid
 from service.cabinet import permissions as can
 from service.cabinet import sessions
@@ -100,7 +100,7 @@ def user_invite_submit():
     except ApiError as error:
         return _invite_form(user, data, form_errors(error), error.status)
     return render_template("cabinet/link_issued.html", title=t("cabinet.link.invitation_issued"), target=new,
-                           url=accounts.link_url(link, text, new.language), link=link)
+                           url=accounts.link_url(link, text, new.language), link=link, mailed=mail.configured())
 
 
 def _user_page(user, target, errors=None, status=200):
@@ -145,7 +145,13 @@ def user_reset_link_submit(user_id):
     except ApiError as error:
         return _user_page(user, target, form_errors(error), error.status)
     return render_template("cabinet/link_issued.html", title=t("cabinet.link.reset_issued"), target=target,
-                           url=accounts.link_url(link, text, target.language), link=link)
+                           url=accounts.link_url(link, text, target.language), link=link, mailed=mail.configured())
+
+
+def _letter(target):
+    """What the JSON answer says of the letter carrying the link: where it
+    goes, and whether it can go now (else it waits in the outbox)."""
+    return {"mailed_to": target.email, "mail_configured": mail.configured()}
 
 
 # -- users: JSON ----------------------------------------------------------------------------
@@ -168,7 +174,7 @@ def user_invite_json():
     can.require(user, can.MANAGE_USERS, new)
     text, link = accounts.invite(user, new)
     return jsonify(id=new.id, email=new.email, invitation_url=accounts.link_url(link, text, new.language),
-                   expires=accounts.iso(link.expires)), 201
+                   expires=accounts.iso(link.expires), **_letter(new)), 201
 
 
 @api.get("/users/<int:user_id>")
@@ -193,7 +199,8 @@ def user_activate_json(user_id):
 def user_reset_link_json(user_id):
     user, target = _managed_user(user_id)
     text, link = accounts.issue_reset(user, target)
-    return jsonify(reset_url=accounts.link_url(link, text, target.language), expires=accounts.iso(link.expires))
+    return jsonify(reset_url=accounts.link_url(link, text, target.language), expires=accounts.iso(link.expires),
+                   **_letter(target))
 
 
 # -- links opened without an account ------------------------------------------------------------
@@ -380,7 +387,8 @@ i18n.register({
         "cabinet.users.done.activated": "Пользователь снова включён.",
         "cabinet.users.done.deactivated": "Пользователь отключён; все его сеансы завершены.",
         "cabinet.link.invitation_issued": "Приглашение создано", "cabinet.link.reset_issued": "Ссылка для смены пароля",
-        "cabinet.link.copy_now": "Скопируйте ссылку сейчас: она показана только один раз и больше нигде не хранится.",
+        "cabinet.link.copy_now": "Скопируйте ссылку сейчас, если передаёте её сами: здесь она показана только один раз.",
+        "cabinet.link.mailed": "Письмо с этой ссылкой отправлено пользователю на {email}. Если оно не дойдёт, передайте ссылку сами. Ссылка действует до {expires} UTC.",
         "cabinet.link.issued_for": "Передайте её пользователю {email}. Ссылка действует до {expires} UTC.",
         "cabinet.link.label": "Ссылка",
         "cabinet.link.single_use": "По ссылке можно задать пароль один раз; прежние неиспользованные ссылки "
@@ -454,8 +462,10 @@ i18n.register({
         "cabinet.users.done.deactivated": "Карыстальнік адключаны; усе яго сеансы завершаны.",
         "cabinet.link.invitation_issued": "Запрашэнне створана",
         "cabinet.link.reset_issued": "Спасылка для змены пароля",
-        "cabinet.link.copy_now": "Скапіруйце спасылку зараз: яна паказана толькі адзін раз "
-                                 "і больш нідзе не захоўваецца.",
+        "cabinet.link.copy_now": "Скапіруйце спасылку зараз, калі перадаяце яе самі: тут яна паказана "
+                                 "толькі адзін раз.",
+        "cabinet.link.mailed": "Ліст з гэтай спасылкай адпраўлены карыстальніку на {email}. Калі ён не дойдзе, "
+                               "перадайце спасылку самі. Спасылка дзейнічае да {expires} UTC.",
         "cabinet.link.issued_for": "Перадайце яе карыстальніку {email}. Спасылка дзейнічае да {expires} UTC.",
         "cabinet.link.label": "Спасылка",
         "cabinet.link.single_use": "Па спасылцы можна задаць пароль адзін раз; ранейшыя нявыкарыстаныя спасылкі "
@@ -528,7 +538,8 @@ i18n.register({
         "cabinet.users.done.activated": "The user is active again.",
         "cabinet.users.done.deactivated": "The user is deactivated; all their sessions have ended.",
         "cabinet.link.invitation_issued": "Invitation made", "cabinet.link.reset_issued": "Password reset link",
-        "cabinet.link.copy_now": "Copy the link now: it is shown only this once and kept nowhere.",
+        "cabinet.link.copy_now": "Copy the link now if you pass it on yourself: it is shown here only this once.",
+        "cabinet.link.mailed": "A letter with this link is on its way to {email}. Should it not arrive, pass the link on yourself. The link works until {expires} UTC.",
         "cabinet.link.issued_for": "Pass it on to {email}. The link works until {expires} UTC.",
         "cabinet.link.label": "Link",
         "cabinet.link.single_use": "The link sets a password once; earlier unused links of this user "
@@ -600,8 +611,10 @@ i18n.register({
         "cabinet.users.done.activated": "Кулланучы кабат кабызылды.",
         "cabinet.users.done.deactivated": "Кулланучы сүндерелде; аның барлык сеанслары тәмамланды.",
         "cabinet.link.invitation_issued": "Чакыру төзелде", "cabinet.link.reset_issued": "Серсүзне алыштыру сылтамасы",
-        "cabinet.link.copy_now": "Сылтаманы хәзер күчереп алыгыз: ул бер генә тапкыр күрсәтелә "
-                                 "һәм беркайда да сакланмый.",
+        "cabinet.link.copy_now": "Сылтаманы үзегез тапшырсагыз, аны хәзер күчереп алыгыз: монда ул бер "
+                                 "генә тапкыр күрсәтелә.",
+        "cabinet.link.mailed": "Бу сылтамалы хат {email} адресына җибәрелде. Хат барып җитмәсә, "
+                               "сылтаманы үзегез тапшырыгыз. Сылтама {expires} UTC кадәр гамәлдә.",
         "cabinet.link.issued_for": "Аны {email} кулланучысына тапшырыгыз. Сылтама {expires} UTC кадәр гамәлдә.",
         "cabinet.link.label": "Сылтама",
         "cabinet.link.single_use": "Сылтама буенча серсүзне бер тапкыр гына куеп була; бу кулланучының элеккеге "
