@@ -1,4 +1,4 @@
-"""Commands: ``flask --app wsgi demo | create-user | create-token | rebuild-aggregates | backup | send-mail``
+"""Commands: ``flask --app wsgi demo | create-user | create-token | rebuild-aggregates | backup | send-mail | send-digests``
 (``init-db`` lives with the schema in db.py)."""
 import secrets
 import time
@@ -10,6 +10,7 @@ from werkzeug.security import generate_password_hash
 from service import accounts, demo, ranking
 from service.backup import backup_command
 from service.ledger_web import verify_ledger_command
+from service.digests import send_digests_command
 from service.mail import send_mail_command
 from service.db import analyze, database, migrate
 from service.errors import ApiError
@@ -118,5 +119,6 @@ def rebuild_aggregates_command():
 
 def register(app):
     for command in (demo_command, create_user_command, create_token_command, rebuild_aggregates_command,
-                    backup_command, verify_ledger_command, send_mail_command):
+                    backup_command, verify_ledger_command, send_mail_command,
+                    send_digests_command):
         app.cli.add_command(command)

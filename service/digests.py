@@ -1,0 +1,383 @@
+"""Daily digests: one letter a day to each cabinet user with what is new for
+them since their last digest, in their language, instead of a letter per
+rating.
+
+What a digest holds, by role (only what is not nothing is listed; a digest
+goes only when something in it is new):
+
+* an organization's staff: new counted ratings of the organization and
+  its subdivisions (how many, their mean), new comments waiting for an
+  answer (with the newest few quoted) and how many wait in all, new
+  notifications to the organization, and its planned items past their
+  control date (those that became overdue since the last digest are new);
+* an authorized body's users: the same notifications of their own
+  organization, and their recommendations that went overdue at the
+  organizations of their registry;
+* moderators: comments waiting for moderation and held ratings (new and
+  in all), open low-score and recommendation notifications, overdue ones;
+* operators: registries submitted for a decision.
+
+A digest covers the time from the end of the user's previous one (the
+first: the last day) to now. ``MailDigest``'s primary key (user, day)
+lets one digest through per user and local day however often, or however
+many at once, ``send_digests`` runs; the letter and that row are written
+in one transaction. The monitoring job calls ``send_digests``; ``flask
+--app wsgi send-digests`` runs it alone.
+"""
+import datetime
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from peewee import SQL, IntegrityError, fn
+
+from service import i18n, mail, notifications
+from service.db import database, write_transaction
+from service.models import LANGUAGES, MailDigest, Notification, RatableObject, Rating, Registry, User, utcnow
+
+FIRST_WINDOW = datetime.timedelta(days=1)
+QUOTED_COMMENTS = 5
+QUOTE_LENGTH = 200
+
+
+@dataclass
+class Digest:
+    """What one digest says: ``lines`` of (i18n key, values), in order, and
+    whether anything in it is new (else it is not sent)."""
+    lines: list = field(default_factory=list)
+    quotes: list = field(default_factory=list)  # (object name, overall, comment)
+    links: list = field(default_factory=list)  # (i18n key, path)
+    new: bool = False
+
+    def add(self, key, new=0, **values):
+        self.lines.append((key, dict(values, new=new)))
+        self.new = self.new or bool(new)
+
+
+def _local_day(moment, zone):
+    return moment.replace(tzinfo=datetime.timezone.utc).astimezone(zone).date()
+
+
+def _newly_overdue(since_day, day):
+    """Planned items that became overdue after ``since_day`` (a control date
+    before ``since_day`` was overdue then already)."""
+    return ((Notification.status == Notification.PLANNED) & (Notification.control_date < day)
+            & (Notification.control_date >= since_day))
+
+
+def _overdue(day):
+    return (Notification.status == Notification.PLANNED) & (Notification.control_date < day)
+
+
+def _count(query):
+    return query.count()
+
+
+def _staff(organization_id, since, now, since_day, day):
+    digest = Digest()
+    own = RatableObject.select(RatableObject.id).where(
+        (RatableObject.id == organization_id) | (RatableObject.organization == organization_id))
+    window = Rating.object.in_(own) & (Rating.created > since) & (Rating.created <= now)
+    n, total = (Rating.select(fn.COUNT(SQL("*")),
+                              fn.SUM(Rating.simplicity + Rating.information + Rating.timeliness + Rating.politeness))
+                .where(window & (Rating.status == Rating.COUNTED)).tuples().get())
+    if n:
+        digest.add("digest.staff.ratings", new=n, n=n, mean=(total or 0) / 4 / n)
+    unanswered = Rating.object.in_(own) & Rating.comment.is_null(False) & Rating.answer.is_null()
+    new_comments = list(Rating.select(Rating, RatableObject.name.alias("object_name"))
+                        .join(RatableObject, on=(Rating.object == RatableObject.id))
+                        .where(unanswered & (Rating.created > since) & (Rating.created <= now))
+                        .order_by(Rating.created.desc()).limit(QUOTED_COMMENTS).objects())
+    new_count = _count(Rating.select().where(unanswered & (Rating.created > since) & (Rating.created <= now)))
+    waiting = _count(Rating.select().where(unanswered))
+    if waiting:
+        digest.add("digest.staff.comments", new=new_count, n=new_count, total=waiting)
+        digest.quotes = [(r.object_name, r.overall, r.comment) for r in new_comments]
+    _received(digest, organization_id, since, now, since_day, day)
+    digest.links = [("digest.link.ratings", "/cabinet/ratings"), ("digest.link.notifications", "/cabinet/notifications")]
+    return digest
+
+
+def _received(digest, organization_id, since, now, since_day, day):
+    mine = Notification.organization == organization_id
+    received = _count(Notification.select().where(mine & (Notification.created > since)
+                                                  & (Notification.created <= now)))
+    if received:
+        digest.add("digest.notifications.received", new=received, n=received)
+    overdue = _count(Notification.select().where(mine & _overdue(day)))
+    if overdue:
+        newly = _count(Notification.select().where(mine & _newly_overdue(since_day, day)))
+        digest.add("digest.notifications.overdue", new=newly, n=overdue)
+
+
+def _body(organization_id, since, now, since_day, day):
+    digest = Digest()
+    _received(digest, organization_id, since, now, since_day, day)
+    sent = (Notification.sender == organization_id) & (Notification.kind == Notification.RECOMMENDATION)
+    overdue = _count(Notification.select().where(sent & _overdue(day)))
+    if overdue:
+        newly = _count(Notification.select().where(sent & _newly_overdue(since_day, day)))
+        digest.add("digest.body.recommendations_overdue", new=newly, n=overdue)
+    digest.links = [("digest.link.notifications", "/cabinet/notifications")]
+    return digest
+
+
+def _moderator(since, now, since_day, day):
+    digest = Digest()
+    pending = Rating.comment_status == Rating.COMMENT_PENDING
+    waiting = _count(Rating.select().where(pending))
+    if waiting:
+        new = _count(Rating.select().where(pending & (Rating.created > since) & (Rating.created <= now)))
+        digest.add("digest.moderator.comments", new=new, n=new, total=waiting)
+    held = Rating.status == Rating.HELD
+    held_total = _count(Rating.select().where(held))
+    if held_total:
+        new = _count(Rating.select().where(held & (Rating.created > since) & (Rating.created <= now)))
+        digest.add("digest.moderator.held", new=new, n=new, total=held_total)
+    open_ = Notification.status != Notification.DONE
+    open_total = _count(Notification.select().where(open_))
+    if open_total:
+        new = _count(Notification.select().where(open_ & (Notification.created > since)
+                                                 & (Notification.created <= now)))
+        digest.add("digest.moderator.open", new=new, n=new, total=open_total)
+    overdue = _count(Notification.select().where(_overdue(day)))
+    if overdue:
+        digest.add("digest.notifications.overdue", new=_count(Notification.select().where(
+            _newly_overdue(since_day, day))), n=overdue)
+    digest.links = [("digest.link.moderation", "/cabinet/moderation/comments"),
+                    ("digest.link.notifications", "/cabinet/notifications")]
+    return digest
+
+
+def _operator(since, now, since_day, day):
+    digest = Digest()
+    submitted = Registry.state == Registry.SUBMITTED
+    waiting = _count(Registry.select().where(submitted))
+    if waiting:
+        new = _count(Registry.select().where(submitted & (Registry.updated > since) & (Registry.updated <= now)))
+        digest.add("digest.operator.registries", new=new, n=new, total=waiting)
+    digest.links = [("digest.link.registries", "/cabinet/registries")]
+    return digest
+
+
+def collect(user, since, now, day, zone):
+    """The ``Digest`` for ``user`` over (since, now]; ``day`` is today's
+    local date (for what is overdue)."""
+    since_day = _local_day(since, zone)
+    if user.role == User.STAFF and user.organization_id:
+        return _staff(user.organization_id, since, now, since_day, day)
+    if user.role == User.BODY and user.organization_id:
+        return _body(user.organization_id, since, now, since_day, day)
+    if user.role == User.MODERATOR:
+        return _moderator(since, now, since_day, day)
+    if user.role == User.OPERATOR:
+        return _operator(since, now, since_day, day)
+    return Digest()
+
+
+# -- the letter ---------------------------------------------------------------------------
+
+def _number(value, lang):
+    text = f"{value:.1f}"
+    return text if lang == "en" else text.replace(".", ",")
+
+
+def _quote(text):
+    text = " ".join((text or "").split())
+    return text if len(text) <= QUOTE_LENGTH else text[:QUOTE_LENGTH - 1].rstrip() + "…"
+
+
+def compose(user, digest, since, now, zone, organization=None):
+    """(subject, text) of the digest in the user's language."""
+    lang = user.language if user.language in LANGUAGES else "ru"
+
+    def say(key, **values):
+        return i18n.translate(key, lang, **values)
+
+    site = say("site.name")
+    base = current_app.config["BASE_URL"]
+    local = lambda moment: f"{moment.replace(tzinfo=datetime.timezone.utc).astimezone(zone):%Y-%m-%d %H:%M}"  # noqa: E731
+    parts = [say("mail.hello_name", name=user.name) if user.name else say("mail.hello"), "",
+             say("digest.intro", site=site, since=local(since), until=local(now), zone=zone.key)]
+    if organization is not None:
+        parts.append(organization.name)
+    parts.append("")
+    for key, values in digest.lines:
+        if "mean" in values:
+            values = dict(values, mean=_number(values["mean"], lang))
+        parts.append("• " + say(key, **values))
+    if digest.quotes:
+        parts += ["", say("digest.quotes")]
+        for name, overall, comment in digest.quotes:
+            parts.append(f"— «{_quote(comment)}» ({name}, {_number(overall, lang)})")
+    if digest.links:
+        parts.append("")
+        parts += [f"{say(key)}: {base}{path}?lang={lang}" for key, path in digest.links]
+    parts += ["", say("digest.why", email=user.email), "", f"— {site}", ""]
+    subject = say("digest.subject", site=site, day=_local_day(now, zone).isoformat())
+    return subject, "\n".join(parts)
+
+
+# -- sending ------------------------------------------------------------------------------
+
+def recipients():
+    """Users who may get a digest: active, with a password (an invitation
+    not yet accepted gets none), of a role that has something to read."""
+    return (User.select()
+            .where((User.active == True) & (User.password_hash != "")  # noqa: E712
+                   & ((User.role.in_([User.MODERATOR, User.OPERATOR]))
+                      | (User.role.in_([User.STAFF, User.BODY]) & User.organization.is_null(False))))
+            .order_by(User.id))
+
+
+def send_digests(now=None, echo=None):
+    """Writes today's digest into the outbox for each user who has
+    something new and has none today yet; returns how many were written.
+    For the monitoring job (and ``send-digests``); ``send-mail`` delivers them."""
+    zone = ZoneInfo(current_app.config.get("TIMEZONE", "Europe/Minsk"))
+    day = notifications.today() if now is None else _local_day(now, zone)
+    now = now or utcnow()
+    last = dict(MailDigest.select(MailDigest.user, fn.MAX(MailDigest.covered_until))
+                .group_by(MailDigest.user).tuples())
+    done_today = {user_id for user_id, in MailDigest.select(MailDigest.user).where(MailDigest.day == day).tuples()}
+    organizations = {}
+    cache = {}
+    written = 0
+    # Read whole before the first write: on SQLite a SELECT still being read
+    # holds a snapshot that a later write cannot start from once another
+    # run has committed.
+    for user in list(recipients()):
+        if user.id in done_today:
+            continue
+        since = last.get(user.id) or now - FIRST_WINDOW
+        # Colleagues of one organization (and every moderator) read the same
+        # figures for the same window: counted once.
+        key = (user.role, user.organization_id if user.role in (User.STAFF, User.BODY) else None, since)
+        if key not in cache:
+            cache[key] = collect(user, since, now, day, zone)
+        digest = cache[key]
+        if not digest.new:
+            continue
+        organization = None
+        if user.organization_id:
+            if user.organization_id not in organizations:
+                organizations[user.organization_id] = RatableObject.get_or_none(
+                    RatableObject.id == user.organization_id)
+            organization = organizations[user.organization_id]
+        subject, text = compose(user, digest, since, now, zone, organization)
+        if _write(user, day, now, subject, text):
+            written += 1
+    if echo:
+        echo(f"{written} digest(s) written to the outbox for {day.isoformat()}")
+    return written
+
+
+def _write(user, day, now, subject, text):
+    """The letter and its MailDigest row together, or neither when the user
+    has today's digest already (another run was first)."""
+    try:
+        with write_transaction():
+            if MailDigest.select().where((MailDigest.user == user.id) & (MailDigest.day == day)).exists():
+                return False
+            letter = mail.enqueue(user.email, subject, text, kind="digest", user=user, language=user.language)
+            MailDigest.create(user=user.id, day=day, covered_until=now, message=letter.id)
+    except IntegrityError:
+        return False
+    return True
+
+
+@click.command("send-digests")
+@with_appcontext
+def send_digests_command():
+    """Write today's digests into the outbox (then send-mail delivers them)."""
+    with database.connection_context():
+        send_digests(echo=click.echo)
+
+
+i18n.register({
+    "ru": {
+        "digest.subject": "{site}: сводка за {day}",
+        "digest.intro": "Что нового в кабинете портала «{site}» с {since} по {until} ({zone}).",
+        "digest.staff.ratings": "Новые оценки: {n}, средний балл {mean}.",
+        "digest.staff.comments": "Новые отзывы без ответа: {n}; всего ждут ответа: {total}.",
+        "digest.notifications.received": "Новые уведомления организации: {n}.",
+        "digest.notifications.overdue": "Просрочены (контрольная дата прошла): {n}, из них со времени прошлой "
+                                        "сводки: {new}.",
+        "digest.body.recommendations_overdue": "Ваши рекомендации, просроченные организациями реестра: {n}, "
+                                               "из них со времени прошлой сводки: {new}.",
+        "digest.moderator.comments": "Отзывы ждут модерации: {total}, из них новых: {n}.",
+        "digest.moderator.held": "Задержанные оценки ждут решения: {total}, из них новых: {n}.",
+        "digest.moderator.open": "Открытые уведомления: {total}, из них новых: {n}.",
+        "digest.operator.registries": "Реестры ждут решения: {total}, из них новых: {n}.",
+        "digest.quotes": "Новые отзывы:",
+        "digest.link.ratings": "Оценки и отзывы",
+        "digest.link.notifications": "Уведомления",
+        "digest.link.moderation": "Модерация отзывов",
+        "digest.link.registries": "Реестры",
+        "digest.why": "Эта сводка приходит на {email} не чаще раза в день, когда есть новое.",
+    },
+    "be": {
+        "digest.subject": "{site}: зводка за {day}",
+        "digest.intro": "Што новага ў кабінеце партала «{site}» з {since} па {until} ({zone}).",
+        "digest.staff.ratings": "Новыя ацэнкі: {n}, сярэдні бал {mean}.",
+        "digest.staff.comments": "Новыя водгукі без адказу: {n}; усяго чакаюць адказу: {total}.",
+        "digest.notifications.received": "Новыя апавяшчэнні арганізацыі: {n}.",
+        "digest.notifications.overdue": "Пратэрмінаваныя (кантрольная дата прайшла): {n}, з іх з часу мінулай "
+                                        "зводкі: {new}.",
+        "digest.body.recommendations_overdue": "Вашы рэкамендацыі, пратэрмінаваныя арганізацыямі рэестра: {n}, "
+                                               "з іх з часу мінулай зводкі: {new}.",
+        "digest.moderator.comments": "Водгукі чакаюць мадэрацыі: {total}, з іх новых: {n}.",
+        "digest.moderator.held": "Затрыманыя ацэнкі чакаюць рашэння: {total}, з іх новых: {n}.",
+        "digest.moderator.open": "Адкрытыя апавяшчэнні: {total}, з іх новых: {n}.",
+        "digest.operator.registries": "Рэестры чакаюць рашэння: {total}, з іх новых: {n}.",
+        "digest.quotes": "Новыя водгукі:",
+        "digest.link.ratings": "Ацэнкі і водгукі",
+        "digest.link.notifications": "Апавяшчэнні",
+        "digest.link.moderation": "Мадэрацыя водгукаў",
+        "digest.link.registries": "Рэестры",
+        "digest.why": "Гэтая зводка прыходзіць на {email} не часцей за раз на дзень, калі ёсць новае.",
+    },
+    "en": {
+        "digest.subject": "{site}: digest for {day}",
+        "digest.intro": "What is new in the cabinet of \u201c{site}\u201d from {since} to {until} ({zone}).",
+        "digest.staff.ratings": "New ratings: {n}, mean score {mean}.",
+        "digest.staff.comments": "New comments without an answer: {n}; waiting for an answer in all: {total}.",
+        "digest.notifications.received": "New notifications to the organization: {n}.",
+        "digest.notifications.overdue": "Overdue (past the control date): {n}, of them since the last digest: {new}.",
+        "digest.body.recommendations_overdue": "Your recommendations overdue at organizations of your registry: "
+                                               "{n}, of them since the last digest: {new}.",
+        "digest.moderator.comments": "Comments waiting for moderation: {total}, of them new: {n}.",
+        "digest.moderator.held": "Held ratings waiting for a decision: {total}, of them new: {n}.",
+        "digest.moderator.open": "Open notifications: {total}, of them new: {n}.",
+        "digest.operator.registries": "Registries waiting for a decision: {total}, of them new: {n}.",
+        "digest.quotes": "New comments:",
+        "digest.link.ratings": "Ratings and comments",
+        "digest.link.notifications": "Notifications",
+        "digest.link.moderation": "Comment moderation",
+        "digest.link.registries": "Registries",
+        "digest.why": "This digest comes to {email} at most once a day, when there is something new.",
+    },
+    "tt": {
+        "digest.subject": "{site}: {day} көнгә җыелма",
+        "digest.intro": "«{site}» порталы кабинетында {since} дән {until} кадәр яңалыклар ({zone}).",
+        "digest.staff.ratings": "Яңа бәяләр: {n}, уртача балл {mean}.",
+        "digest.staff.comments": "Җавапсыз яңа фикерләр: {n}; барлыгы җавап көтә: {total}.",
+        "digest.notifications.received": "Оешмага яңа белдерүләр: {n}.",
+        "digest.notifications.overdue": "Вакыты чыккан (контроль датасы узган): {n}, шуларның узган җыелмадан "
+                                        "соң: {new}.",
+        "digest.body.recommendations_overdue": "Реестр оешмаларында вакыты чыккан тәкъдимнәрегез: {n}, "
+                                               "шуларның узган җыелмадан соң: {new}.",
+        "digest.moderator.comments": "Модерация көтүче фикерләр: {total}, шуларның яңалары: {n}.",
+        "digest.moderator.held": "Карар көтүче тоткарланган бәяләр: {total}, шуларның яңалары: {n}.",
+        "digest.moderator.open": "Ачык белдерүләр: {total}, шуларның яңалары: {n}.",
+        "digest.operator.registries": "Карар көтүче реестрлар: {total}, шуларның яңалары: {n}.",
+        "digest.quotes": "Яңа фикерләр:",
+        "digest.link.ratings": "Бәяләр һәм фикерләр",
+        "digest.link.notifications": "Белдерүләр",
+        "digest.link.moderation": "Фикерләр модерациясе",
+        "digest.link.registries": "Реестрлар",
+        "digest.why": "Бу җыелма {email} адресына көненә бер тапкырдан да ешрак килми, яңалык булганда гына.",
+    },
+})
