@@ -14,15 +14,13 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 from markupsafe import Markup
-from peewee import fn
 
 from service import catalog, charts, i18n, ranking
 from service.cabinet import permissions, sessions
-from service.db import database
 from service.errors import ApiError
 from service.i18n import current_language, translate as t
 from service.models import (
-    BASE_CRITERIA, LANGUAGES, Meta, ObjectAggregate, ObjectSphere, RatableObject, Rating, Region, RollupAggregate, Sphere,
+    BASE_CRITERIA, LANGUAGES, ObjectAggregate, ObjectSphere, RatableObject, Rating, Region, RollupAggregate, Sphere,
 )
 from service.questionnaire import CRITERIA
 
@@ -215,10 +213,10 @@ _home_lock = threading.Lock()
 
 
 def _data_stamp():
-    """Changes whenever a rating arrives (ratings are never deleted, so the
-    newest id is exact) or the structure changes (publication included)."""
-    newest = Rating.select(fn.MAX(Rating.id)).scalar() or 0
-    return id(database.obj), newest, Meta.get_value(ranking.STRUCTURE)
+    """Changes whenever a rating arrives or changes status (the ledger's
+    head, in commit order) or the structure changes (publication
+    included): ``ranking.data_stamp``."""
+    return ranking.data_stamp()
 
 
 def _home_figures(month):

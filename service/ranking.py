@@ -39,15 +39,17 @@ and updated in the same transaction as each rating, so reading them never
 rescans the ratings; ``rebuild_aggregates`` recomputes them from the raw
 ratings and says what differed.
 """
+import json
 import math
 import re
 import threading
-from bisect import bisect_left, bisect_right
+from bisect import bisect_right
 from collections import OrderedDict, defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from itertools import repeat
-from operator import itemgetter
 from typing import NamedTuple
+
+import numpy as np
 
 from flask import current_app, has_app_context, has_request_context, request
 from peewee import Value, fn
@@ -197,24 +199,6 @@ def score_interval(score, n, sigma):
         return None
     half = half_width(n, sigma)
     return [score - half, score + half]
-
-
-def rank_ranges(lows, highs):
-    """For the ``lows[i]``–``highs[i]`` intervals of a ranked group, the
-    places the data supports, as a list of first and a list of last places:
-    ``1 + the number of others whose interval lies wholly above this one's
-    (their low > this high)`` and ``the number of others whose interval
-    reaches this one's lower end (their high ≥ this low) + 1``. Counted by
-    bisection in the sorted ends (``map`` keeps the loop in C), not by
-    comparing every pair: a group may hold thirteen thousand organizations.
-    An interval never lies above itself and always reaches its own low,
-    hence the arithmetic."""
-    count = len(lows)
-    not_above = map(bisect_right, repeat(sorted(lows), count), highs)  # lows ≤ this high
-    short_of = map(bisect_left, repeat(sorted(highs), count), lows)  # highs < this low
-    # Two lists of ints rather than a list of pairs: no container the
-    # garbage collector must visit (a ranking is rebuilt after every rating).
-    return [1 + count - n for n in not_above], [count - m for m in short_of]
 
 
 def figures(sums, period, group_mean=None, rank=None, rank_change=None, sigma=None, rank_range=None,
@@ -495,20 +479,27 @@ class RankEntry(NamedTuple):
         return self.rank_low is not None and self.rank_high > self.rank_low
 
 
-@dataclass
 class RankTable:
     """A group's ranking: ``entries`` holds the ``ranked`` organizations in
     rank order, then those listed but not ranked (fewer than
     ``min_ratings``), in score order; ``by_id`` holds them all. The group's
-    mean and σ are over every listed organization's ratings."""
-    period: Period
-    group_mean: float | None
-    entries: list
-    by_id: dict
-    sigma: float | None = None
-    ranked: int = 0
-    min_ratings: int = 1
-    previous: dict | None = None  # the previous period's by_id, when there is one
+    mean and σ are over every listed organization's ratings.
+
+    The table keeps its figures as columns (numpy arrays, in listing order)
+    and makes a ``RankEntry`` only when one is asked for: a page or the API
+    reads a hundred rows of thirteen thousand, and a table is recomputed
+    after every rating. A table never changes once made."""
+
+    def __init__(self, period, group_mean, sigma, ranked, min_ratings, columns, previous=None):
+        self.period = period
+        self.group_mean = group_mean
+        self.sigma = sigma
+        self.ranked = ranked
+        self.min_ratings = min_ratings
+        self.columns = columns
+        self.previous = previous  # the previous period's by_id, when there is one
+        self.entries = _Entries(columns)
+        self.by_id = _ById(self.entries, columns)
 
     @property
     def ranked_entries(self):
@@ -525,38 +516,172 @@ class RankTable:
                 and not before.rank_low <= entry.rank <= before.rank_high)
 
 
-_cache = OrderedDict()  # least recently used first
-_cache_lock = threading.Lock()
-_CACHE_SIZE = 256
+class _Entries(Sequence):
+    """A table's rows as ``RankEntry`` tuples, made on demand."""
+
+    def __init__(self, columns):
+        self._columns = columns
+        self._count = len(columns["id"])
+
+    def __len__(self):
+        return self._count
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return self._make(range(*index.indices(self._count)))
+        if index < 0:
+            index += self._count
+        if not 0 <= index < self._count:
+            raise IndexError(index)
+        return self._make(range(index, index + 1))[0]
+
+    def __iter__(self):
+        return iter(self._make(range(self._count)))
+
+    def _make(self, positions):
+        if not positions:
+            return []
+        c, part = self._columns, slice(positions.start, positions.stop)
+        ids, ranks, changes, has_change = (c["id"][part].tolist(), c["rank"][part].tolist(),
+                                           c["change"][part].tolist(), c["has_change"][part].tolist())
+        lows, highs = c["rank_low"][part].tolist(), c["rank_high"][part].tolist()
+        make = tuple.__new__
+        return [make(RankEntry, (org_id, rank or None, change if has else None, score, n, s, i, t, p, sat, low, high,
+                                 rank_low or None, rank_high or None, significant))
+                for org_id, rank, change, has, score, n, s, i, t, p, sat, low, high, rank_low, rank_high, significant
+                in zip(ids, ranks, changes, has_change, c["score"][part].tolist(), c["n"][part].tolist(),
+                       c["simplicity"][part].tolist(), c["information"][part].tolist(),
+                       c["timeliness"][part].tolist(), c["politeness"][part].tolist(),
+                       c["satisfied"][part].tolist(), c["low"][part].tolist(), c["high"][part].tolist(),
+                       lows, highs, c["significant"][part].tolist())]
 
 
-def _newest():
-    """(newest rating id, its month, structure version); asked once per
-    request, since a page may look up several rankings."""
-    memo = request.environ if has_request_context() else {}
-    if "ocenka.ranking_newest" not in memo:
-        newest = Rating.select(Rating.id, Rating.month).order_by(Rating.id.desc()).limit(1).tuples().first()
-        memo["ocenka.ranking_newest"] = (*(newest or (0, 0)), Meta.get_value(STRUCTURE))
-    return memo["ocenka.ranking_newest"]
+class _ById(Mapping):
+    """A table's rows by organization id, found by bisection in the sorted
+    ids (no dict of thirteen thousand entries per table)."""
+
+    def __init__(self, entries, columns):
+        self._entries = entries
+        self._order = np.argsort(columns["id"], kind="stable")
+        self._sorted = columns["id"][self._order]
+
+    def _position(self, org_id):
+        if not isinstance(org_id, (int, np.integer)) or isinstance(org_id, bool):
+            return None
+        k = int(np.searchsorted(self._sorted, org_id))
+        if k < len(self._sorted) and self._sorted[k] == org_id:
+            return int(self._order[k])
+        return None
+
+    def __getitem__(self, org_id):
+        position = self._position(org_id)
+        if position is None:
+            raise KeyError(org_id)
+        return self._entries[position]
+
+    def __contains__(self, org_id):
+        return self._position(org_id) is not None
+
+    def __iter__(self):
+        return iter(self._sorted.tolist())
+
+    def __len__(self):
+        return len(self._sorted)
+
+    def ranks_for(self, ids):
+        """The rank of each of ``ids`` here (an array), 0 where it has none."""
+        k = np.searchsorted(self._sorted, ids)
+        found = k < len(self._sorted)
+        k[~found] = 0
+        if len(self._sorted):
+            found &= self._sorted[k] == ids
+        else:
+            return np.zeros(len(ids), dtype=np.int64)
+        ranks = self._entries._columns["rank"][self._order[k]]
+        return np.where(found, ranks, 0)
 
 
-def _data_version(period=None):
-    """A stamp that changes whenever the ranking of ``period`` may change:
-    when the structure changes, and when a rating arrives, unless the
-    period ended before the newest rating's month. Ratings are never
-    deleted and always arrive in the current month, so a closed period
-    stays cached while new ratings come in."""
-    newest_id, newest_month, structure = _newest()
-    last_month = period.last_month if period is not None else None
-    if last_month is not None and last_month < newest_month:
-        newest_id = "closed"
-    return id(database.obj), newest_id, structure
+def rank_ranges(lows, highs):
+    """For the ``lows[i]``–``highs[i]`` intervals of a ranked group (numpy
+    arrays), the places the data supports, as an array of first and an
+    array of last places: ``1 + the number of others whose interval lies
+    wholly above this one's (their low > this high)`` and ``the number of
+    others whose interval reaches this one's lower end (their high ≥ this
+    low) + 1``. Counted by bisection in the sorted ends, not by comparing
+    every pair: a group may hold thirteen thousand organizations. An
+    interval never lies above itself and always reaches its own low, hence
+    the arithmetic."""
+    count = len(lows)
+    not_above = np.searchsorted(np.sort(lows), highs, side="right")  # lows ≤ this high
+    short_of = np.searchsorted(np.sort(highs), lows, side="left")  # highs < this low
+    return 1 + count - not_above, count - short_of
 
 
-def _ranked_sums(period, sphere_id=None, region_id=None):
+_ROW_COLUMNS = ("id", "n", "simplicity", "information", "timeliness", "politeness", "satisfied", "squares")
+
+
+def _as_rows(rows):
+    """``_ranked_sums``' tuples (or an array of them) as an int64 array of
+    eight columns, without organizations that have no ratings."""
+    data = np.asarray(rows, dtype=np.int64).reshape(-1, len(_ROW_COLUMNS))
+    return data[data[:, 1] > 0]
+
+
+def build_table(period, rows, previous=None, min_ratings=1):
+    """The ranking of a group from its rows (``_ranked_sums``' tuples, or
+    an array of them); ``previous`` is the previous period's ``by_id``, for
+    the changes.
+
+    Column by column in numpy, each value by the same floating-point
+    operations in the same order as the rules state them (``bayesian_mean``,
+    ``half_width``), so that every score, interval and place is the one the
+    plain formulas give, to the last bit (tests/test_rank_cache.py compares
+    them with a plain Python computation)."""
+    data = _as_rows(rows)
+    ids, n = data[:, 0], data[:, 1]
+    totals = data[:, 2] + data[:, 3] + data[:, 4] + data[:, 5]
+    n_total, total, squares = int(n.sum()), int(totals.sum()), int(data[:, 7].sum())
+    group_mean = total / len(BASE_CRITERIA) / n_total if n_total else None
+    sigma = spread(n_total, total, squares)
+    prior, z_sigma = PRIOR_WEIGHT * (group_mean or 0.0), Z_95 * (sigma or 0.0)
+    scores = (prior + totals / len(BASE_CRITERIA)) / (PRIOR_WEIGHT + n)
+    halves = z_sigma / np.sqrt((PRIOR_WEIGHT + n).astype(np.float64))
+    # By score, highest first; equal scores by more ratings, then lower id.
+    order = np.lexsort((ids, -n, -scores))
+    listed_n = n[order]
+    ranked_order, unranked_order = order[listed_n >= min_ratings], order[listed_n < min_ratings]
+    count = len(ranked_order)
+    order = np.concatenate((ranked_order, unranked_order))
+    lows, highs = scores - halves, scores + halves
+    rank_low, rank_high = np.zeros(len(order), dtype=np.int64), np.zeros(len(order), dtype=np.int64)
+    rank_low[:count], rank_high[:count] = rank_ranges(lows[ranked_order], highs[ranked_order])
+    rank = np.zeros(len(order), dtype=np.int64)
+    rank[:count] = np.arange(1, count + 1)
+    listed_ids = ids[order]
+    before = np.zeros(len(order), dtype=np.int64)
+    if previous:
+        before[:count] = _previous_ranks(previous, listed_ids[:count])
+    has_change = before > 0
+    change = np.where(has_change, before - rank, 0)
+    significant = has_change & ((before < rank_low) | (before > rank_high))
+    columns = {"id": listed_ids, "rank": rank, "change": change, "has_change": has_change, "score": scores[order],
+               "low": lows[order], "high": highs[order], "rank_low": rank_low, "rank_high": rank_high,
+               "significant": significant}
+    for index, name in enumerate(_ROW_COLUMNS[1:], start=1):
+        columns[name] = data[order, index]
+    return RankTable(period, group_mean, sigma, count, min_ratings, columns, previous or None)
+
+
+def _previous_ranks(previous, ids):
+    if isinstance(previous, _ById):
+        return previous.ranks_for(ids)
+    return np.array([(getattr(previous.get(org_id), "rank", None) or 0) for org_id in ids.tolist()], dtype=np.int64)
+
+
+def _ranked_sums(period, sphere_id=None, region_id=None, only=None):
     """[(organization id, n, Σ simplicity, Σ information, Σ timeliness,
     Σ politeness, satisfied, squares)] of the listed organizations of a
-    group."""
+    group; ``only`` limits them to the given organization ids."""
     Org = RatableObject.alias("org")
     A = RollupAggregate
     query = (A.select(A.organization, A.n, A.simplicity, A.information, A.timeliness, A.politeness, A.satisfied,
@@ -568,76 +693,179 @@ def _ranked_sums(period, sphere_id=None, region_id=None):
         query = query.where(Org.region == region_id)
     if sphere_id is not None:
         query = query.where(Org.id.in_(ObjectSphere.select(ObjectSphere.object).where(ObjectSphere.sphere == sphere_id)))
+    if only is not None:
+        query = query.where(A.organization.in_(list(only)))
     # Plain integers straight from the driver: converting 13,000 rows
     # through the model layer costs more than the query.
     return database.execute_sql(*query.sql()).fetchall()
 
 
-def build_table(period, rows, previous=None, min_ratings=1):
-    """The ranking of a group from its rows (``_ranked_sums``' tuples);
-    ``previous`` is the previous period's ``by_id``, for the changes.
+# -- keeping rankings exact across workers ---------------------------------------
+#
+# Every change to the aggregates is either a rating or a change of a
+# rating's status, each written with an entry of the ratings ledger in its
+# own transaction under the ledger's locked head, so the head's ``seq``
+# counts them in commit order; anything else that changes figures (the
+# roll-up, publication, a rebuild) bumps the structure version. A worker
+# reads both in one query per request. When only the seq moved, it reads
+# the new ledger entries (object and month) once, and each cached ranking
+# whose period holds one of those months re-reads the rows of just the
+# organizations those objects roll up into and is recomputed from its
+# rows in memory; a ranking no new entry touches (a closed period) stays
+# as it is. So every worker, and every server on one database, answers
+# from the same committed data, without recomputing from scratch.
 
-    This runs for thirteen thousand organizations after every rating, so
-    the rules are inlined (``bayesian_mean``, ``half_width``), rows sort as
-    plain tuples ``(−score, −n, id, …)`` with no key function, and entries
-    are made without ``NamedTuple``'s checks."""
-    def column(index):  # summed in C, not in a Python loop
-        return sum(map(itemgetter(index), rows))
-    n_total, squares = column(1), column(7)
-    total = column(2) + column(3) + column(4) + column(5)
-    group_mean = total / len(BASE_CRITERIA) / n_total if n_total else None
-    sigma = spread(n_total, total, squares)
-    prior, z_sigma, criteria = PRIOR_WEIGHT * (group_mean or 0.0), Z_95 * (sigma or 0.0), len(BASE_CRITERIA)
-    scored = [(-(prior + (s + i + t + p) / criteria) / (PRIOR_WEIGHT + n), -n, org_id, s, i, t, p, sat)
-              for org_id, n, s, i, t, p, sat, _ in rows]
-    scored.sort()
-    # By n: a few hundred distinct counts among thousands of organizations.
-    halves = {n: z_sigma / math.sqrt(PRIOR_WEIGHT + n) for n in set(map(itemgetter(1), rows))}
-    ranked = [row for row in scored if -row[1] >= min_ratings]
-    lows = [-row[0] - halves[-row[1]] for row in ranked]
-    highs = [-row[0] + halves[-row[1]] for row in ranked]
-    entries, by_id = [], {}
-    previous = previous or {}
-    make = tuple.__new__
-    for position, (row, low, high, rank_low, rank_high) in enumerate(
-            zip(ranked, lows, highs, *rank_ranges(lows, highs)), start=1):
-        score, n, org_id, s, i, t, p, sat = row
-        before = previous.get(org_id)
-        before = before.rank if before is not None else None
-        change = None if before is None else before - position
-        significant = change is not None and not rank_low <= before <= rank_high
-        entry = make(RankEntry, (org_id, position, change, -score, -n, s, i, t, p, sat, low, high,
-                                 rank_low, rank_high, significant))
-        entries.append(entry)
-        by_id[org_id] = entry
-    for score, n, org_id, s, i, t, p, sat in scored:
-        if -n < min_ratings:
-            half = halves[-n]
-            entry = make(RankEntry, (org_id, None, None, -score, -n, s, i, t, p, sat, -score - half, -score + half,
-                                     None, None, False))
-            entries.append(entry)
-            by_id[org_id] = entry
-    return RankTable(period, group_mean, entries, by_id, sigma, len(ranked), min_ratings, previous or None)
+_VERSIONS_SQL = "SELECT (SELECT seq FROM ledger_head WHERE id = 1), (SELECT value FROM meta WHERE key = ?)"
+_ENTRIES_SQL = "SELECT seq, body FROM ledger_entry WHERE seq > ? AND seq <= ? ORDER BY seq"
+_OWNERS_OF = "SELECT DISTINCT organization_id FROM rollup_member WHERE object_id IN ({})"
+_LOG_READ = 2000  # more new entries than this at once: recompute from scratch
+_LOG_KEEP = 20_000  # entries kept for rankings that catch up later
+_REFRESH_MOST = 400  # more changed objects than this: reload the whole group
+_CACHE_ROWS = 1_000_000  # rows of every cached ranking together (memory)
 
 
-def _build_table(period, sphere_id, region_id, previous, min_ratings):
-    return build_table(period, _ranked_sums(period, sphere_id, region_id), previous, min_ratings)
+def _versions():
+    """(structure stamp, ledger seq); asked once per request, since a page
+    may look up several rankings."""
+    memo = request.environ if has_request_context() else {}
+    if "ocenka.ranking_versions" not in memo:
+        seq, structure = run(_VERSIONS_SQL, (STRUCTURE,)).fetchone()
+        memo["ocenka.ranking_versions"] = ((id(database.obj), int(structure or 0)), int(seq or 0))
+    return memo["ocenka.ranking_versions"]
 
 
-def _cached(key, version, build):
+def data_stamp():
+    """A value that changes whenever any figure may change: for caches of
+    things made from the aggregates (the home page's)."""
+    return _versions()
+
+
+class _ChangeLog:
+    """The (seq, object, month) of the ledger entries this worker has read,
+    newest last; ``base`` is the seq before the oldest one kept."""
+
+    def __init__(self):
+        self.reset(None, 0)
+
+    def reset(self, structure, seq):
+        self.structure, self.base, self.seq, self.items = structure, seq, seq, []
+
+    def catch_up(self, structure, seq):
+        if structure != self.structure or seq < self.seq or seq - self.seq > _LOG_READ:
+            self.reset(structure, seq)
+            return
+        if seq == self.seq:
+            return
+        rows = run(_ENTRIES_SQL, (self.seq, seq)).fetchall()
+        if len(rows) != seq - self.seq:  # not the chain this log followed
+            self.reset(structure, seq)
+            return
+        for entry_seq, body in rows:
+            entry = json.loads(body)
+            year, month = entry["month"].split("-")
+            self.items.append((int(entry_seq), int(entry["object"]), int(year) * 100 + int(month)))
+        self.seq = seq
+        if len(self.items) > _LOG_KEEP:
+            del self.items[:len(self.items) - _LOG_KEEP // 2]
+            self.base = self.items[0][0] - 1
+
+    def since(self, seq):
+        """[(object, month)] of the entries after ``seq``; None when they are
+        no longer all kept."""
+        if seq < self.base or seq > self.seq:
+            return None
+        start = bisect_right([s for s, _, _ in self.items], seq) if self.items else 0
+        return [(obj, month) for _, obj, month in self.items[start:]]
+
+
+_log = _ChangeLog()
+_cache = OrderedDict()  # key → _Slot, least recently used first
+_cache_lock = threading.Lock()
+
+
+class _Slot:
+    """One cached ranking: its rows (sorted by organization id, never
+    changed in place), the versions they are exact for, and the table."""
+
+    def __init__(self, structure, seq, data):
+        self.lock = threading.Lock()
+        self.structure, self.seq, self.data = structure, seq, data
+        self.table = None
+        self.previous = None
+
+    @property
+    def size(self):
+        return len(self.data)
+
+
+def _sorted_rows(rows):
+    data = _as_rows(rows)
+    return data[np.argsort(data[:, 0], kind="stable")]
+
+
+def _refreshed(data, fresh_rows, organizations):
+    """``data`` with the rows of ``organizations`` replaced by
+    ``fresh_rows`` (an organization missing from them has left the group's
+    listed ones)."""
+    keep = ~np.isin(data[:, 0], np.fromiter(organizations, dtype=np.int64, count=len(organizations)))
+    merged = np.concatenate((data[keep], _as_rows(fresh_rows)))
+    return merged[np.argsort(merged[:, 0], kind="stable")]
+
+
+def _owners(objects):
+    owners = set()
+    objects = sorted(objects)
+    for start in range(0, len(objects), 500):
+        part = objects[start:start + 500]
+        owners.update(row[0] for row in run(_OWNERS_OF.format(", ".join("?" * len(part))), part).fetchall())
+    return owners
+
+
+def _table(period, sphere_id, region_id, least, with_previous):
+    structure, seq = _versions()
     with _cache_lock:
-        cached = _cache.get(key)
-        if cached:
+        _log.catch_up(structure, seq)
+        key = (period.key, sphere_id, region_id, least, with_previous)
+        slot = _cache.get(key)
+        if slot is not None:
             _cache.move_to_end(key)
-    if cached and cached[0] == version:
-        return cached[1]
-    table = build()
+    previous = None
+    if with_previous and period.previous() is not None:
+        previous = _table(period.previous(), sphere_id, region_id, least, False).by_id
+    if slot is not None:
+        with slot.lock:
+            current = slot.structure == structure
+            if current and slot.seq < seq:
+                # Only the new ratings (or changes of status) since the
+                # slot was made: re-read the rows they touch, if any.
+                with _cache_lock:
+                    changes = _log.since(slot.seq)
+                touched = None
+                if changes is not None:
+                    touched = {obj for obj, month in changes if period.key in periods_of_month(month)}
+                if touched is None or len(touched) > _REFRESH_MOST:
+                    current = False
+                elif touched:
+                    owners = _owners(touched)
+                    fresh = _ranked_sums(period, sphere_id, region_id, only=owners) if owners else []
+                    slot.data = _refreshed(slot.data, fresh, owners)
+                    slot.table = None
+                if current:
+                    slot.seq = seq
+            if current:
+                if slot.table is None or slot.previous is not previous:
+                    slot.table, slot.previous = build_table(period, slot.data, previous, least), previous
+                return slot.table
+    slot = _Slot(structure, seq, _sorted_rows(_ranked_sums(period, sphere_id, region_id)))
+    slot.table, slot.previous = build_table(period, slot.data, previous, least), previous
     with _cache_lock:
-        _cache[key] = (version, table)
+        _cache[key] = slot
         _cache.move_to_end(key)
-        while len(_cache) > _CACHE_SIZE:
-            _cache.popitem(last=False)
-    return table
+        total = sum(s.size for s in _cache.values())
+        while len(_cache) > 1 and total > _CACHE_ROWS:
+            _, dropped = _cache.popitem(last=False)
+            total -= dropped.size
+    return slot.table
 
 
 def min_ratings():
@@ -646,24 +874,16 @@ def min_ratings():
 
 
 def rank_table(period, sphere_id=None, region_id=None):
-    """The full ranking of a group for a period, with position changes,
-    cached until it may change (see ``_data_version``)."""
-    previous = period.previous()
-    least = min_ratings()
-
-    def build():
-        previous_ranks = {}
-        if previous is not None:
-            previous_ranks = _cached((previous.key, sphere_id, region_id, least, "ranks"), _data_version(previous),
-                                     lambda: _build_table(previous, sphere_id, region_id, None, least)).by_id
-        return _build_table(period, sphere_id, region_id, previous_ranks, least)
-
-    return _cached((period.key, sphere_id, region_id, least, "full"), _data_version(period), build)
+    """The full ranking of a group for a period, with position changes:
+    exact for the data committed when the request asked first (see above),
+    recomputed only from the rows a new rating changed."""
+    return _table(period, sphere_id, region_id, min_ratings(), True)
 
 
 def clear_cache():
     with _cache_lock:
         _cache.clear()
+        _log.reset(None, 0)
 
 
 def ranking_row(entry, name):
