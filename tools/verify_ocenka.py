@@ -121,8 +121,10 @@ class Ledger:
         try:
             rating, kind, status, scores = entry["rating"], entry["kind"], entry["status"], entry["scores"]
             year, month = entry["month"].split("-")
-            record = (entry["object"], f"{int(year):04d}-{int(month):02d}", *(int(scores[c]) for c in CRITERIA),
-                      bool(entry.get("verified")), status)
+            # Interned: a big portal's ledger has hundreds of thousands of
+            # ratings but only some dozens of months.
+            record = (entry["object"], sys.intern(f"{int(year):04d}-{int(month):02d}"),
+                      *(int(scores[c]) for c in CRITERIA), bool(entry.get("verified")), sys.intern(str(status)))
         except (KeyError, TypeError, ValueError, AttributeError) as error:
             raise ChainBroken(seq, f"lacks a field or has a malformed one ({error})") from None
         if kind == "rating" and rating in self.ratings:
