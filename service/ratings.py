@@ -9,7 +9,7 @@ from marshmallow import ValidationError
 from peewee import IntegrityError
 
 from service import codes, ledger, limits, ranking
-from service.db import is_sqlite, run, write_transaction
+from service.db import grouped_write, is_sqlite, run
 from service.errors import ApiError
 from service.models import ObjectService, RatableObject, Rating, RatingExtra, utcnow
 from service.questionnaire import extra_criteria_for
@@ -124,37 +124,43 @@ def submit(payload, client_signals, config):
     address, user_agent = client_signals
     client = limits.identify(config["SECRET_KEY"], address, user_agent, data["device_token"])
     comment = normalize_comment(data["comment"])
+
+    def store():
+        # Runs on whichever request thread holds the writer's turn (group
+        # commit, service/db.py): only the database and the values above.
+        if not is_sqlite():
+            # SQLite runs one writer at a time already; on PostgreSQL
+            # this keeps two racing requests of one address from both
+            # slipping under a limit.
+            run("SELECT pg_advisory_xact_lock(hashtext(?))", (client.address_hash,))
+        if config["RATE_LIMITS"]:
+            wait = limits.retry_after(client, obj.id)
+            if wait:
+                raise ApiError({"_limit": ["too many ratings from this client; try again later"]},
+                               status=429, headers={"Retry-After": str(wait)})
+        now = utcnow()
+        month = local_month(now, config["TIMEZONE"])
+        verified = reading is not None and codes.claim(reading, now)
+        scores = data["scores"]
+        rating_id = run(_INSERT, (
+            obj.id, data["service"], scores["simplicity"], scores["information"], scores["timeliness"],
+            scores["politeness"], Rating.reasons.db_value(sorted(set(data["reasons"]))), comment,
+            Rating.COMMENT_PENDING if comment else Rating.COMMENT_NONE, data["channel"],
+            Rating.created.db_value(now), month, data["client_token"], client.client_hash,
+            client.address_hash, Rating.COUNTED, verified)).fetchone()[0]
+        if verified:
+            codes.link(reading, rating_id)
+        if extras:
+            RatingExtra.insert_many([(rating_id, c.id, v) for c, v in extras.items()],
+                                    fields=[RatingExtra.rating, RatingExtra.criterion, RatingExtra.value]).execute()
+        ranking.add_to_aggregates(obj.id, month, scores, verified=verified)
+        # Last: the chain's head stays locked from here to the commit.
+        receipt = ledger.record_rating(rating_id, obj.id, month, scores, verified, data["channel"],
+                                       Rating.COUNTED, now)
+        return rating_id, verified, receipt
+
     try:
-        with write_transaction():
-            if not is_sqlite():
-                # SQLite runs one writer at a time already; on PostgreSQL
-                # this keeps two racing requests of one address from both
-                # slipping under a limit.
-                run("SELECT pg_advisory_xact_lock(hashtext(?))", (client.address_hash,))
-            if config["RATE_LIMITS"]:
-                wait = limits.retry_after(client, obj.id)
-                if wait:
-                    raise ApiError({"_limit": ["too many ratings from this client; try again later"]},
-                                   status=429, headers={"Retry-After": str(wait)})
-            now = utcnow()
-            month = local_month(now, config["TIMEZONE"])
-            verified = reading is not None and codes.claim(reading, now)
-            scores = data["scores"]
-            rating_id = run(_INSERT, (
-                obj.id, data["service"], scores["simplicity"], scores["information"], scores["timeliness"],
-                scores["politeness"], Rating.reasons.db_value(sorted(set(data["reasons"]))), comment,
-                Rating.COMMENT_PENDING if comment else Rating.COMMENT_NONE, data["channel"],
-                Rating.created.db_value(now), month, data["client_token"], client.client_hash,
-                client.address_hash, Rating.COUNTED, verified)).fetchone()[0]
-            if verified:
-                codes.link(reading, rating_id)
-            if extras:
-                RatingExtra.insert_many([(rating_id, c.id, v) for c, v in extras.items()],
-                                        fields=[RatingExtra.rating, RatingExtra.criterion, RatingExtra.value]).execute()
-            ranking.add_to_aggregates(obj.id, month, scores, verified=verified)
-            # Last: the chain's head stays locked from here to the commit.
-            receipt = ledger.record_rating(rating_id, obj.id, month, scores, verified, data["channel"],
-                                           Rating.COUNTED, now)
+        rating_id, verified, receipt = grouped_write(store)
     except IntegrityError:
         # A retry of the same submission raced this one and won.
         known = existing(data["client_token"])
