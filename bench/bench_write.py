@@ -1,12 +1,20 @@
 """Rating submissions per second under gunicorn, against /healthz of the
-same server in the same run.
+same server, at the real portal's size, optionally beside other versions of
+the code in the same run.
 
-    .venv/bin/python bench/bench_write.py [--seconds 10] [--rounds 3] [--db sqlite|postgresql]
+    .venv/bin/python bench/bench_write.py [--orgs 13500 --ratings 445000] [--seconds 8] [--rounds 5]
+        [--db sqlite|postgresql] [--ref GITREF ...]
 
-Starts gunicorn with the project's gunicorn.conf.py (limits off, durable
-commits as configured) on a fresh database with demo organizations, then
-alternates wrk runs: GET /healthz and POST /api/v1/ratings with a unique
-client token per request. Prints each round and the median of the ratio.
+For the working tree and each ``--ref`` (a commit, checked out into a
+temporary worktree and served by its own code with this venv), makes a demo
+database once (kept under /tmp/ocenka-bench/ and copied for every run, so
+each version starts from the same rows), starts gunicorn with the project's
+gunicorn.conf.py (limits off, durable commits) and in every round runs wrk
+against each version in turn: GET /healthz, then POST /api/v1/ratings with a
+unique client token per request. A round's ratio is ratings/healthz of one
+server, measured within seconds, so the machine's drift cancels; printed are
+every round and the median ratio with its spread (lowest and highest), and
+for each ref its median ratio against the working tree's.
 Needs wrk (apt-get install wrk).
 """
 import argparse
@@ -25,6 +33,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
+CACHE = Path("/tmp/ocenka-bench")
 
 LUA = """
 local counter = 0
@@ -79,66 +88,141 @@ def postgres_admin(server, *statements):
     connection.close()
 
 
+class Version:
+    """One version of the code: its source folder, database and server."""
+
+    def __init__(self, label, source, args, workdir):
+        self.label, self.source, self.args = label, source, args
+        self.sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=source, capture_output=True,
+                                  text=True).stdout.strip()
+        key = f"{self.sha}{'-dirty' if label == 'working tree' else ''}-{args.orgs}-{args.ratings}"
+        self.name = re.sub(r"[^a-z0-9_]", "_", f"ocenka_bench_{key}".lower())
+        if args.db == "sqlite":
+            self.template = CACHE / f"write-{key}.sqlite3"
+            self.url = f"sqlite:///{workdir / (self.name + '.sqlite3')}"
+        else:
+            self.template = f"{self.name}_template"
+            self.url = f"{args.postgres}/{self.name}"
+        self.server = None
+
+    def env(self, url):
+        return dict(os.environ, OCENKA_DATABASE_URL=url, OCENKA_SECRET_KEY="bench", OCENKA_RATE_LIMITS="off")
+
+    def prepare(self):
+        """The demo database, made once per version and size, then copied."""
+        args = self.args
+        if args.db == "sqlite":
+            if not self.template.exists():
+                CACHE.mkdir(parents=True, exist_ok=True)
+                self._demo(f"sqlite:///{self.template}")
+            shutil.copyfile(self.template, self.url[len("sqlite:///"):])
+        else:
+            import psycopg2
+            try:
+                postgres_admin(args.postgres, f'CREATE DATABASE "{self.template}"')
+                self._demo(f"{args.postgres}/{self.template}")
+            except psycopg2.errors.DuplicateDatabase:
+                pass
+            postgres_admin(args.postgres, f'DROP DATABASE IF EXISTS "{self.name}"',
+                           f'CREATE DATABASE "{self.name}" TEMPLATE "{self.template}"')
+
+    def _demo(self, url):
+        started = time.monotonic()
+        subprocess.run([str(BIN / "flask"), "--app", "wsgi", "demo", "--orgs", str(self.args.orgs), "--ratings",
+                        str(self.args.ratings), "--no-users"], cwd=self.source, env=self.env(url), check=True,
+                       capture_output=True)
+        print(f"  demo for {self.label} ({self.sha}): {time.monotonic() - started:.0f} s", flush=True)
+
+    def start(self):
+        self.port = free_port()
+        env = self.env(self.url)
+        env["OCENKA_BIND"] = f"127.0.0.1:{self.port}"
+        command = [str(BIN / "gunicorn"), "--config", str(ROOT / "gunicorn.conf.py"),
+                   "--access-logfile", "/dev/null", "wsgi:app"]
+        self.server = subprocess.Popen(command, cwd=self.source, env=env, start_new_session=True,
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.base = f"http://127.0.0.1:{self.port}"
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(self.base + "/healthz", timeout=2).read()
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"{self.label}: gunicorn did not answer")
+
+    def stop(self):
+        if self.server:
+            os.killpg(self.server.pid, signal.SIGTERM)
+            self.server.wait()
+        if self.args.db == "postgresql":
+            postgres_admin(self.args.postgres, f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+
+def object_ids(version):
+    """Published organizations of the version's database (the demo numbers
+    them from 1 in the same order for the same size)."""
+    return list(range(20, min(version.args.orgs, 2000)))
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--orgs", type=int, default=13_500)
+    parser.add_argument("--ratings", type=int, default=445_000)
+    parser.add_argument("--seconds", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--db", default="sqlite", choices=["sqlite", "postgresql"])
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432",
-                        help="a server; the benchmark makes its own database there and drops it after")
-    parser.add_argument("--workers", default=None)
-    parser.add_argument("--threads", default=None)
-    parser.add_argument("--worker-class", default=None, help="override gunicorn's worker class (e.g. sync)")
+                        help="a server; the benchmark makes its own databases there")
+    parser.add_argument("--ref", action="append", default=[],
+                        help="another version (a git commit) to measure beside the working tree")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install wrk")
 
     workdir = Path(tempfile.mkdtemp(prefix="ocenka-bench-"))
-    url = f"sqlite:///{workdir / 'bench.sqlite3'}" if args.db == "sqlite" else f"{args.postgres}/ocenka_bench_write"
-    env = dict(os.environ, OCENKA_DATABASE_URL=url, OCENKA_SECRET_KEY="bench", OCENKA_RATE_LIMITS="off")
-    if args.db == "postgresql":
-        postgres_admin(args.postgres, "DROP DATABASE IF EXISTS ocenka_bench_write", "CREATE DATABASE ocenka_bench_write")
-    subprocess.run([str(BIN / "flask"), "--app", "wsgi", "demo", "--orgs", "300", "--ratings", "1000"],
-                   cwd=ROOT, env=env, check=True, capture_output=True)
-    port = free_port()
-    env["OCENKA_BIND"] = f"127.0.0.1:{port}"
-    if args.workers:
-        env["OCENKA_WORKERS"] = args.workers
-    if args.threads:
-        env["OCENKA_THREADS"] = args.threads
-    command = [str(BIN / "gunicorn"), "--config", "gunicorn.conf.py", "--access-logfile", "/dev/null"]
-    if args.worker_class:
-        command += ["--worker-class", args.worker_class]
-    server = subprocess.Popen(command + ["wsgi:app"], cwd=ROOT, env=env, start_new_session=True,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
+    versions = [Version("working tree", ROOT, args, workdir)]
+    worktrees = []
+    for ref in args.ref:
+        path = workdir / f"ref-{len(worktrees)}"
+        subprocess.run(["git", "worktree", "add", "--detach", "-q", str(path), ref], cwd=ROOT, check=True)
+        worktrees.append(path)
+        versions.append(Version(ref, path, args, workdir))
+    script = workdir / "rate.lua"
     try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=1).read()
-                break
-            except OSError:
-                time.sleep(0.1)
-        script = workdir / "rate.lua"
-        script.write_text(LUA % ", ".join(str(i) for i in range(20, 300)))
-        print(f"gunicorn: {os.environ.get('OCENKA_WORKERS', args.workers or '2')} workers, "
-              f"{args.threads or '8'} threads, {args.worker_class or 'gthread'}; {args.db}; "
-              f"wrk: 2 threads, {args.connections} connections, {args.seconds} s per run")
-        ratios = []
+        print(f"{args.db}, {args.orgs} organizations, {args.ratings} ratings; gunicorn.conf.py as is; "
+              f"wrk: 2 threads, {args.connections} connections, {args.seconds} s per run", flush=True)
+        for version in versions:
+            version.prepare()
+            version.start()
+        script.write_text(LUA % ", ".join(str(i) for i in object_ids(versions[0])))
+        ratios = {v.label: [] for v in versions}
+        rates = {v.label: [] for v in versions}
         for round_ in range(1, args.rounds + 1):
-            health, health_p50, _ = wrk(base + "/healthz", args.seconds, args.connections)
-            rate, rate_p50, errors = wrk(base + "/", args.seconds, args.connections, str(script))
-            ratios.append(rate / health)
-            print(f"round {round_}: /healthz {health:8.0f} req/s (p50 {health_p50}), "
-                  f"POST /api/v1/ratings {rate:7.0f} req/s (p50 {rate_p50}, non-201: {errors}), ratio {rate / health:.3f}")
-        print(f"median ratio of ratings to /healthz: {statistics.median(ratios):.3f} (1/{1 / statistics.median(ratios):.1f})")
+            for version in versions:
+                health, health_p50, _ = wrk(version.base + "/healthz", args.seconds, args.connections)
+                rate, rate_p50, errors = wrk(version.base + "/", args.seconds, args.connections, str(script))
+                ratios[version.label].append(rate / health)
+                rates[version.label].append(rate)
+                print(f"round {round_} {version.label:>14} ({version.sha}): /healthz {health:6.0f} req/s "
+                      f"(p50 {health_p50}), ratings {rate:6.0f} req/s (p50 {rate_p50}, non-201: {errors}), "
+                      f"ratio {rate / health:.3f}", flush=True)
+        print()
+        base = statistics.median(ratios["working tree"])
+        for version in versions:
+            r = ratios[version.label]
+            line = (f"{version.label:>14} ({version.sha}): ratings {statistics.median(rates[version.label]):.0f} "
+                    f"req/s median; ratio to /healthz median {statistics.median(r):.3f} "
+                    f"(lowest {min(r):.3f}, highest {max(r):.3f})")
+            if version.label != "working tree":
+                line += f"; against the working tree {statistics.median(r) / base:.2f}"
+            print(line)
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait()
+        for version in versions:
+            version.stop()
+        for path in worktrees:
+            subprocess.run(["git", "worktree", "remove", "--force", str(path)], cwd=ROOT)
         shutil.rmtree(workdir, ignore_errors=True)
-        if args.db == "postgresql":
-            postgres_admin(args.postgres, "DROP DATABASE IF EXISTS ocenka_bench_write")
 
 
 if __name__ == "__main__":
