@@ -227,3 +227,9 @@ def test_a_rating_arriving_during_the_check_is_read_from_the_chain(live):
 def test_a_portal_that_does_not_answer_cannot_be_checked():
     code, lines = run_script("http://127.0.0.1:9", "--timeout", "5")
     assert code == 2 and lines[-1].startswith("cannot check: http://127.0.0.1:9/opendata/objects.csv")
+
+
+@pytest.mark.parametrize("app_config", [{"PUBLIC_RESULTS": False}])
+def test_a_portal_that_hides_its_results_cannot_be_checked(live):
+    code, lines = run_script(live.url)
+    assert code == 2 and lines[-1].startswith(f"cannot check: {live.url}/api/v1/rankings?limit=1: HTTP 403 "), lines

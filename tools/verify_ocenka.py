@@ -17,6 +17,7 @@ Python 3.8 or later, standard library only: copy this one file anywhere.
 """
 import argparse
 import csv
+import gzip
 import hashlib
 import io
 import json
@@ -62,16 +63,24 @@ class Portal:
 
     def open(self, path, params=None):
         url = self.base + path + ("?" + urllib.parse.urlencode(params) if params else "")
+        # gzip where the portal compresses (its JSON answers; the open data
+        # files are streamed as they are).
         request = urllib.request.Request(url, headers={"User-Agent": "verify_ocenka/1",
-                                                       "Accept-Encoding": "identity"})
+                                                       "Accept-Encoding": "gzip"})
         self.requests += 1
         try:
-            return urllib.request.urlopen(request, timeout=self.timeout)
+            response = urllib.request.urlopen(request, timeout=self.timeout)
         except urllib.error.HTTPError as error:
-            detail = error.read(500).decode("utf-8", "replace")
+            detail = error.read()
+            if error.headers.get("Content-Encoding") == "gzip":
+                detail = gzip.decompress(detail)
+            detail = detail.decode("utf-8", "replace")[:300]
             raise Unavailable(f"{url}: HTTP {error.code} {detail}") from None
         except (urllib.error.URLError, OSError) as error:
             raise Unavailable(f"{url}: {error}") from None
+        if response.headers.get("Content-Encoding") == "gzip":
+            return gzip.GzipFile(fileobj=response)
+        return response
 
     def json(self, path, params=None):
         with self.open(path, params) as response:
