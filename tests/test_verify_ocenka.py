@@ -167,6 +167,16 @@ def test_an_honest_portal_matches(live, app_config):
     assert "checked: the roll-up, the totals, 6 ranking(s) in full, 29 figures of 6 object(s)" in "\n".join(lines)
 
 
+def test_quarters_half_years_and_years_match_too(live):
+    code, lines = run_script(live.url, "--sample", "0", "--longer-periods")
+    assert (code, lines[-1]) == (0, "match"), "\n".join(lines)
+    # Beyond the 29 figures of all time and the months: Q3, H2 and 2026 of
+    # each object, and Q4 of the five with ratings in December (the
+    # women's consultation has none).
+    assert ("52 figures of 6 object(s) (all time and each month with entries, their quarters, half-years and "
+            "years)") in lines[2], lines[2]
+
+
 def test_a_changed_figure_is_a_mismatch_naming_it(live):
     women = live.world.clinic_women.id
     with live.app.app_context(), database.connection_context():

@@ -223,9 +223,39 @@ def add_into(target, other):
         target[index] += value
 
 
-def previous_month(key):
-    year, month = int(key[:4]), int(key[5:])
+def previous_period(key):
+    """The previous period of the same length, as the API names periods:
+    ``2026-10``, ``2026-Q3``, ``2026-H2``, ``2026``."""
+    year = int(key[:4])
+    if len(key) == 4:
+        return str(year - 1)
+    if key[5] in "QH":
+        letter, number, last = key[5], int(key[6]), {"Q": 4, "H": 2}[key[5]]
+        return f"{year - 1}-{letter}{last}" if number == 1 else f"{year}-{letter}{number - 1}"
+    month = int(key[5:])
     return f"{year - 1}-12" if month == 1 else f"{year}-{month - 1:02d}"
+
+
+def months_of(key):
+    """The months (``2026-10``) a period other than all time is made of."""
+    year = int(key[:4])
+    if len(key) == 4:
+        first, last = 1, 12
+    elif key[5] == "Q":
+        first = 3 * int(key[6]) - 2
+        last = first + 2
+    elif key[5] == "H":
+        first = 6 * int(key[6]) - 5
+        last = first + 5
+    else:
+        return [key]
+    return [f"{year}-{m:02d}" for m in range(first, last + 1)]
+
+
+def longer_periods(month):
+    """The quarter, half-year and year a month (``2026-10``) counts in."""
+    year, m = int(month[:4]), int(month[5:])
+    return [f"{year}-Q{(m - 1) // 3 + 1}", f"{year}-H{(m - 1) // 6 + 1}", f"{year}"]
 
 
 class Table:
@@ -348,18 +378,26 @@ class Model:
             for org, members in self.members.items():
                 total = empty()
                 for obj in members:
-                    own = self.own.get((obj, period))
-                    if own:
-                        add_into(total, own)
+                    self._add_own(total, obj, period)
                 sums[org] = total
             self._rolled[period] = sums
         return self._rolled[period]
+
+    def _add_own(self, total, object_id, period):
+        """Adds an object's own sums for a period: kept per month and for
+        all time, summed over the months for a quarter, half-year or year."""
+        for key in ([period] if period == "all" else months_of(period)):
+            own = self.own.get((object_id, key))
+            if own:
+                add_into(total, own)
 
     def sums(self, object_id, period):
         obj = self.objects[object_id]
         if obj["kind"] == "organization":
             return self.rolled(period).get(object_id) or empty()
-        return self.own.get((object_id, period)) or empty()
+        total = empty()
+        self._add_own(total, object_id, period)
+        return total
 
     def table(self, period, sphere=None, region=None, with_previous=True):
         key = (period, sphere, region, with_previous)
@@ -374,7 +412,7 @@ class Model:
                 rows.append((org, sums))
             previous = None
             if with_previous and period != "all":
-                previous = self.table(previous_month(period), sphere, region, with_previous=False).by_id
+                previous = self.table(previous_period(period), sphere, region, with_previous=False).by_id
             self._tables[key] = Table(rows, self.min_ratings, previous)
         return self._tables[key]
 
@@ -533,10 +571,18 @@ class Audit:
             checks += [(f"ranking region {r}", lambda m, r=r: check_ranking(self.portal, m, region=r))
                        for r in regions]
         for object_id in self.sample():
-            for period in ["all"] + (model.object_months(object_id) if not self.args.all_time_only else []):
+            months = [] if self.args.all_time_only else model.object_months(object_id)
+            longer = sorted({p for m in months for p in longer_periods(m)}) if self.args.longer_periods else []
+            for period in ["all"] + months + longer:
                 checks.append((f"object {object_id} {period}",
                                lambda m, o=object_id, p=period: check_object(self.portal, m, o, p)))
         return checks
+
+    def periods_checked(self):
+        if self.args.all_time_only:
+            return "all time"
+        longer = ", their quarters, half-years and years" if self.args.longer_periods else ""
+        return f"all time and each month with entries{longer}"
 
     def sample(self):
         published = sorted(o["id"] for o in self.objects.values() if o["published"])
@@ -572,7 +618,7 @@ class Audit:
         objects_checked = sum(1 for name, _ in checks if name.startswith("object "))
         rankings = sum(1 for name, _ in checks if name.startswith("ranking "))
         self.out(f"checked: the roll-up, the totals, {rankings} ranking(s) in full, {objects_checked} figures of "
-                 f"{len(self.sample())} object(s) (all time and each month with entries); min_ratings "
+                 f"{len(self.sample())} object(s) ({self.periods_checked()}); min_ratings "
                  f"{self.min_ratings}; {self.portal.requests} requests")
         shown = 0
         for name, (_, found) in failing.items():
@@ -596,6 +642,8 @@ def parse_args(argv=None):
     parser.add_argument("--object", type=int, action="append", help="check this object (may repeat)")
     parser.add_argument("--all-time-only", action="store_true", help="check objects' all-time figures only, "
                                                                      "not each month's")
+    parser.add_argument("--longer-periods", action="store_true",
+                        help="check objects' figures for each quarter, half-year and year too")
     parser.add_argument("--groups", action="store_true", help="compare every sphere's and region's all-time "
                                                               "ranking too")
     parser.add_argument("--min-ratings", type=int, default=None,
