@@ -16,7 +16,7 @@ from werkzeug.serving import make_server
 
 from service import ledger, ranking, structure
 from service.db import database
-from service.models import LedgerEntry, ObjectAggregate, Rating, RollupAggregate
+from service.models import LedgerEntry, ObjectAggregate, Rating, RollupAggregate, RollupMember
 from tests import factories
 from tests.test_opendata import accept_registry
 
@@ -194,6 +194,24 @@ def test_a_changed_figure_is_a_mismatch_naming_it(live):
     assert any(line.startswith(f"DIFFERENCE ranking period=all: organization {zags}: n published")
                for line in differences)
     assert not any(line.startswith("DIFFERENCE stats") for line in differences)
+
+
+def test_a_roll_up_apart_from_the_structure_is_a_mismatch_naming_it(live):
+    """The body's accepted registry lists the clinic, so the clinic's
+    children's department counts toward the body; a roll-up that has lost
+    the row shows in objects.csv and in the body's figures."""
+    kids, body = live.world.clinic_kids.id, live.world.body.id
+    with live.app.app_context(), database.connection_context():
+        RollupMember.delete().where((RollupMember.organization == body) & (RollupMember.object == kids)).execute()
+        ranking.rebuild_rollup_aggregates()
+        ranking.clear_cache()
+    code, lines = run_script(live.url, "--object", str(body), "--all-time-only")
+    assert (code, lines[-1]) == (1, "mismatch"), "\n".join(lines)
+    differences = [line for line in lines if line.startswith("DIFFERENCE")]
+    clinic = live.world.clinic.id
+    assert (f"DIFFERENCE objects.csv: object {kids} counted_in says {[clinic]}, its organization and registries "
+            f"imply {sorted([clinic, body])}") in differences
+    assert any(line.startswith(f"DIFFERENCE object {body} period all: n published") for line in differences)
 
 
 def test_a_changed_ledger_entry_is_a_mismatch_naming_it(live):
