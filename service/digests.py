@@ -40,6 +40,8 @@ from service.models import LANGUAGES, MailDigest, Notification, RatableObject, R
 FIRST_WINDOW = datetime.timedelta(days=1)
 QUOTED_COMMENTS = 5
 QUOTE_LENGTH = 200
+# Digests written per transaction.
+WRITE_BATCH = 200
 
 
 @dataclass
@@ -75,41 +77,74 @@ def _count(query):
     return query.count()
 
 
-def _staff(organization_id, since, now, since_day, day):
-    digest = Digest()
-    own = RatableObject.select(RatableObject.id).where(
-        (RatableObject.id == organization_id) | (RatableObject.organization == organization_id))
-    window = Rating.object.in_(own) & (Rating.created > since) & (Rating.created <= now)
-    n, total = (Rating.select(fn.COUNT(SQL("*")),
-                              fn.SUM(Rating.simplicity + Rating.information + Rating.timeliness + Rating.politeness))
-                .where(window & (Rating.status == Rating.COUNTED)).tuples().get())
-    if n:
-        digest.add("digest.staff.ratings", new=n, n=n, mean=(total or 0) / 4 / n)
-    unanswered = Rating.object.in_(own) & Rating.comment.is_null(False) & Rating.answer.is_null()
-    new_comments = list(Rating.select(Rating, RatableObject.name.alias("object_name"))
-                        .join(RatableObject, on=(Rating.object == RatableObject.id))
-                        .where(unanswered & (Rating.created > since) & (Rating.created <= now))
-                        .order_by(Rating.created.desc()).limit(QUOTED_COMMENTS).objects())
-    new_count = _count(Rating.select().where(unanswered & (Rating.created > since) & (Rating.created <= now)))
-    waiting = _count(Rating.select().where(unanswered))
-    if waiting:
-        digest.add("digest.staff.comments", new=new_count, n=new_count, total=waiting)
-        digest.quotes = [(r.object_name, r.overall, r.comment) for r in new_comments]
-    _received(digest, organization_id, since, now, since_day, day)
-    digest.links = [("digest.link.ratings", "/cabinet/ratings"), ("digest.link.notifications", "/cabinet/notifications")]
-    return digest
+def _per_organization(query):
+    """{organization id: the rest of the row} of a query grouped by organization."""
+    return {row[0]: row[1:] for row in query.tuples()}
+
+
+def _staff_digests(since, now, since_day, day):
+    """{organization id: Digest} for the staff of every organization at once:
+    a handful of grouped queries, however many organizations there are."""
+    R, N = Rating, Notification
+    org = fn.COALESCE(RatableObject.organization, RatableObject.id)
+    window = (R.created > since) & (R.created <= now)
+    unanswered = R.comment.is_null(False) & R.answer.is_null()
+
+    def grouped(*columns, where):
+        return _per_organization(R.select(org, *columns).join(RatableObject, on=(R.object == RatableObject.id))
+                                 .where(where).group_by(org))
+
+    scores = R.simplicity + R.information + R.timeliness + R.politeness
+    new_ratings = grouped(fn.COUNT(SQL("*")), fn.SUM(scores), where=window & (R.status == R.COUNTED))
+    waiting = grouped(fn.COUNT(SQL("*")), where=unanswered)
+    new_comments = grouped(fn.COUNT(SQL("*")), where=unanswered & window)
+    quotes = {}
+    for organization_id, name, total, comment in (R.select(org, RatableObject.name, scores, R.comment)
+                                                  .join(RatableObject, on=(R.object == RatableObject.id))
+                                                  .where(unanswered & window)
+                                                  .order_by(R.created.desc(), R.id.desc()).tuples()):
+        listed = quotes.setdefault(organization_id, [])
+        if len(listed) < QUOTED_COMMENTS:
+            listed.append((name, total / 4, comment))
+
+    def notifications(where):
+        return _per_organization(N.select(N.organization, fn.COUNT(SQL("*"))).where(where).group_by(N.organization))
+
+    received = notifications((N.created > since) & (N.created <= now))
+    overdue = notifications(_overdue(day))
+    newly_overdue = notifications(_newly_overdue(since_day, day))
+
+    result = {}
+    for organization_id in set(new_ratings) | set(waiting) | set(received) | set(overdue):
+        digest = Digest()
+        n, total = new_ratings.get(organization_id, (0, 0))
+        if n:
+            digest.add("digest.staff.ratings", new=n, n=n, mean=(total or 0) / 4 / n)
+        if organization_id in waiting:
+            new = new_comments.get(organization_id, (0,))[0]
+            digest.add("digest.staff.comments", new=new, n=new, total=waiting[organization_id][0])
+            digest.quotes = quotes.get(organization_id, [])
+        _notification_lines(digest, received.get(organization_id, (0,))[0], overdue.get(organization_id, (0,))[0],
+                            newly_overdue.get(organization_id, (0,))[0])
+        digest.links = [("digest.link.ratings", "/cabinet/ratings"),
+                        ("digest.link.notifications", "/cabinet/notifications")]
+        result[organization_id] = digest
+    return result
+
+
+def _notification_lines(digest, received, overdue, newly_overdue):
+    if received:
+        digest.add("digest.notifications.received", new=received, n=received)
+    if overdue:
+        digest.add("digest.notifications.overdue", new=newly_overdue, n=overdue)
 
 
 def _received(digest, organization_id, since, now, since_day, day):
     mine = Notification.organization == organization_id
-    received = _count(Notification.select().where(mine & (Notification.created > since)
-                                                  & (Notification.created <= now)))
-    if received:
-        digest.add("digest.notifications.received", new=received, n=received)
-    overdue = _count(Notification.select().where(mine & _overdue(day)))
-    if overdue:
-        newly = _count(Notification.select().where(mine & _newly_overdue(since_day, day)))
-        digest.add("digest.notifications.overdue", new=newly, n=overdue)
+    _notification_lines(
+        digest, _count(Notification.select().where(mine & (Notification.created > since) & (Notification.created <= now))),
+        _count(Notification.select().where(mine & _overdue(day))),
+        _count(Notification.select().where(mine & _newly_overdue(since_day, day))))
 
 
 def _body(organization_id, since, now, since_day, day):
@@ -167,7 +202,7 @@ def collect(user, since, now, day, zone):
     local date (for what is overdue)."""
     since_day = _local_day(since, zone)
     if user.role == User.STAFF and user.organization_id:
-        return _staff(user.organization_id, since, now, since_day, day)
+        return _staff_digests(since, now, since_day, day).get(user.organization_id, Digest())
     if user.role == User.BODY and user.organization_id:
         return _body(user.organization_id, since, now, since_day, day)
     if user.role == User.MODERATOR:
@@ -244,7 +279,8 @@ def send_digests(now=None, echo=None):
     done_today = {user_id for user_id, in MailDigest.select(MailDigest.user).where(MailDigest.day == day).tuples()}
     organizations = {}
     cache = {}
-    written = 0
+    staff = {}
+    letters = []
     # Read whole before the first write: on SQLite a SELECT still being read
     # holds a snapshot that a later write cannot start from once another
     # run has committed.
@@ -252,12 +288,18 @@ def send_digests(now=None, echo=None):
         if user.id in done_today:
             continue
         since = last.get(user.id) or now - FIRST_WINDOW
-        # Colleagues of one organization (and every moderator) read the same
-        # figures for the same window: counted once.
-        key = (user.role, user.organization_id if user.role in (User.STAFF, User.BODY) else None, since)
-        if key not in cache:
-            cache[key] = collect(user, since, now, day, zone)
-        digest = cache[key]
+        if user.role == User.STAFF:
+            # Every organization's figures for one window in a few grouped queries.
+            if since not in staff:
+                staff[since] = _staff_digests(since, now, _local_day(since, zone), day)
+            digest = staff[since].get(user.organization_id, Digest())
+        else:
+            # Colleagues of one body (and every moderator) read the same
+            # figures for the same window: counted once.
+            key = (user.role, user.organization_id if user.role == User.BODY else None, since)
+            if key not in cache:
+                cache[key] = collect(user, since, now, day, zone)
+            digest = cache[key]
         if not digest.new:
             continue
         organization = None
@@ -266,26 +308,32 @@ def send_digests(now=None, echo=None):
                 organizations[user.organization_id] = RatableObject.get_or_none(
                     RatableObject.id == user.organization_id)
             organization = organizations[user.organization_id]
-        subject, text = compose(user, digest, since, now, zone, organization)
-        if _write(user, day, now, subject, text):
-            written += 1
+        letters.append((user, *compose(user, digest, since, now, zone, organization)))
+    written = sum(_write(letters[i:i + WRITE_BATCH], day, now) for i in range(0, len(letters), WRITE_BATCH))
     if echo:
         echo(f"{written} digest(s) written to the outbox for {day.isoformat()}")
     return written
 
 
-def _write(user, day, now, subject, text):
-    """The letter and its MailDigest row together, or neither when the user
-    has today's digest already (another run was first)."""
-    try:
-        with write_transaction():
-            if MailDigest.select().where((MailDigest.user == user.id) & (MailDigest.day == day)).exists():
-                return False
-            letter = mail.enqueue(user.email, subject, text, kind="digest", user=user, language=user.language)
-            MailDigest.create(user=user.id, day=day, covered_until=now, message=letter.id)
-    except IntegrityError:
-        return False
-    return True
+def _write(letters, day, now):
+    """Each letter with its MailDigest row, a batch in one transaction (one
+    commit, not one per user), each in a savepoint of its own: a user who
+    has today's digest already (another run was first) is skipped alone.
+    Returns how many were written."""
+    written = 0
+    with write_transaction():
+        for user, subject, text in letters:
+            try:
+                with database.atomic():
+                    if MailDigest.select().where((MailDigest.user == user.id) & (MailDigest.day == day)).exists():
+                        continue
+                    letter = mail.enqueue(user.email, subject, text, kind="digest", user=user,
+                                          language=user.language)
+                    MailDigest.create(user=user.id, day=day, covered_until=now, message=letter.id)
+            except IntegrityError:
+                continue
+            written += 1
+    return written
 
 
 @click.command("send-digests")
