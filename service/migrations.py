@@ -133,6 +133,11 @@ def _postgres_trigram_index(db):
                                             str(error).strip())
 
 
+def _v20_ranking_snapshots(db):
+    # Filled as rankings are read; nothing to carry over.
+    db.create_tables(models.RANKING_TABLES, safe=True)
+
+
 MIGRATIONS = [
     (1, "ratings, organizations, registries, notifications, users", _v1_raw_tables),
     (2, "aggregates per object and period, roll-up membership (filled from the ratings)", _v2_object_aggregates),
@@ -149,4 +154,6 @@ MIGRATIONS = [
     (17, "mail: the outbox of letters to send and the digests sent per user and day", _v17_mail),
     (19, "catalogue: names in natural order (№ 2 before № 10); a trigram index for search on PostgreSQL",
      _v19_natural_order_and_trigrams),
+    (20, "rankings: each group's rows stored with the ledger entry they are exact for, read by a worker that has "
+         "none cached", _v20_ranking_snapshots),
 ]

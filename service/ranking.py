@@ -40,6 +40,7 @@ rescans the ratings; ``rebuild_aggregates`` recomputes them from the raw
 ratings and says what differed.
 """
 import json
+import logging
 import math
 import re
 import threading
@@ -52,11 +53,11 @@ from typing import NamedTuple
 import numpy as np
 
 from flask import current_app, has_app_context, has_request_context, request
-from peewee import Value, fn
+from peewee import DatabaseError, Value, fn
 
-from service.db import bulk_insert, database, run
+from service.db import DatabaseBusy, bulk_insert, database, run, write_transaction
 from service.models import (
-    BASE_CRITERIA, Meta, ObjectAggregate, ObjectSphere, RatableObject, Rating,
+    BASE_CRITERIA, Meta, ObjectAggregate, ObjectSphere, RankingSnapshot, RatableObject, Rating,
     Registry, RegistryEntry, RollupAggregate, RollupMember,
 )
 
@@ -760,10 +761,7 @@ class _ChangeLog:
         if len(rows) != seq - self.seq:  # not the chain this log followed
             self.reset(structure, seq)
             return
-        for entry_seq, body in rows:
-            entry = json.loads(body)
-            year, month = entry["month"].split("-")
-            self.items.append((int(entry_seq), int(entry["object"]), int(year) * 100 + int(month)))
+        self.items += _parsed(rows)
         self.seq = seq
         if len(self.items) > _LOG_KEEP:
             del self.items[:len(self.items) - _LOG_KEEP // 2]
@@ -776,6 +774,30 @@ class _ChangeLog:
             return None
         start = bisect_right([s for s, _, _ in self.items], seq) if self.items else 0
         return [(obj, month) for _, obj, month in self.items[start:]]
+
+
+def _parsed(rows):
+    """(seq, object, month as yyyymm) of ledger rows (seq, body)."""
+    items = []
+    for entry_seq, body in rows:
+        entry = json.loads(body)
+        year, month = entry["month"].split("-")
+        items.append((int(entry_seq), int(entry["object"]), int(year) * 100 + int(month)))
+    return items
+
+
+def _changes_between(after, seq):
+    """[(object, month)] of the ledger entries after ``after`` up to
+    ``seq``, from this worker's log or else from the ledger; None when they
+    are too many to be worth it (reading the group afresh is cheaper)."""
+    with _cache_lock:
+        changes = _log.since(after)
+    if changes is not None or seq - after > _LOG_READ:
+        return changes
+    rows = run(_ENTRIES_SQL, (after, seq)).fetchall()
+    if len(rows) != seq - after:
+        return None
+    return [(obj, month) for _, obj, month in _parsed(rows)]
 
 
 _log = _ChangeLog()
@@ -821,6 +843,63 @@ def _owners(objects):
     return owners
 
 
+def _touched(changes, period):
+    return {obj for obj, month in changes if period.key in periods_of_month(month)}
+
+
+def _caught_up(data, changes, period, sphere_id, region_id):
+    """``data`` with the rows the ``changes`` touch in ``period`` read
+    afresh; None when they touch too many objects (reading the whole
+    group is cheaper). Returns (data, whether anything was re-read)."""
+    touched = _touched(changes, period)
+    if len(touched) > _REFRESH_MOST:
+        return None, True
+    if not touched:
+        return data, False
+    owners = _owners(touched)
+    fresh = _ranked_sums(period, sphere_id, region_id, only=owners) if owners else []
+    return _refreshed(data, fresh, owners), True
+
+
+_SNAPSHOT_READ = "SELECT structure, seq, rows FROM ranking_snapshot WHERE period = ? AND sphere = ? AND region = ?"
+_SNAPSHOT_STALE = 200  # ledger entries behind: store the rows again
+
+
+def _from_snapshot(period, sphere_id, region_id, structure, seq):
+    """The group's rows as stored (``RankingSnapshot``), caught up to
+    ``seq``; None without a usable one. Also says whether to store them
+    again (far behind)."""
+    row = run(_SNAPSHOT_READ, (period.key, sphere_id or 0, region_id or 0)).fetchone()
+    if row is None or int(row[0]) != structure[1] or int(row[1]) > seq:
+        return None, False
+    stored_seq = int(row[1])
+    data = np.frombuffer(bytes(row[2]), dtype="<i8").reshape(-1, len(_ROW_COLUMNS)).astype(np.int64)
+    if stored_seq == seq:
+        return data, False
+    changes = _changes_between(stored_seq, seq)
+    if changes is None:
+        return None, False
+    data, _ = _caught_up(data, changes, period, sphere_id, region_id)
+    return data, data is not None and seq - stored_seq > _SNAPSHOT_STALE
+
+
+def _store_snapshot(period, sphere_id, region_id, structure, seq, data):
+    """Best effort: a read-only database or a busy writer only means the
+    next worker reads the group afresh. Never inside a caller's
+    transaction, whose fate a failed write would decide."""
+    if database.in_transaction():
+        return
+    try:
+        with write_transaction():
+            RankingSnapshot.insert(period=period.key, sphere=sphere_id or 0, region=region_id or 0,
+                                   structure=structure[1], seq=seq, rows=data.astype("<i8").tobytes()).on_conflict(
+                conflict_target=[RankingSnapshot.period, RankingSnapshot.sphere, RankingSnapshot.region],
+                update={RankingSnapshot.structure: structure[1], RankingSnapshot.seq: seq,
+                        RankingSnapshot.rows: data.astype("<i8").tobytes()}).execute()
+    except (DatabaseError, DatabaseBusy) as error:
+        logging.getLogger(__name__).info("ranking rows not stored (%s)", error)
+
+
 def _table(period, sphere_id, region_id, least, with_previous):
     structure, seq = _versions()
     with _cache_lock:
@@ -838,25 +917,25 @@ def _table(period, sphere_id, region_id, least, with_previous):
             if current and slot.seq < seq:
                 # Only the new ratings (or changes of status) since the
                 # slot was made: re-read the rows they touch, if any.
-                with _cache_lock:
-                    changes = _log.since(slot.seq)
-                touched = None
-                if changes is not None:
-                    touched = {obj for obj, month in changes if period.key in periods_of_month(month)}
-                if touched is None or len(touched) > _REFRESH_MOST:
+                changes = _changes_between(slot.seq, seq)
+                data, changed = (None, True) if changes is None else _caught_up(
+                    slot.data, changes, period, sphere_id, region_id)
+                if data is None:
                     current = False
-                elif touched:
-                    owners = _owners(touched)
-                    fresh = _ranked_sums(period, sphere_id, region_id, only=owners) if owners else []
-                    slot.data = _refreshed(slot.data, fresh, owners)
-                    slot.table = None
-                if current:
+                else:
+                    if changed:
+                        slot.data, slot.table = data, None
                     slot.seq = seq
             if current:
                 if slot.table is None or slot.previous is not previous:
                     slot.table, slot.previous = build_table(period, slot.data, previous, least), previous
                 return slot.table
-    slot = _Slot(structure, seq, _sorted_rows(_ranked_sums(period, sphere_id, region_id)))
+    data, store = _from_snapshot(period, sphere_id, region_id, structure, seq)
+    if data is None:
+        data, store = _sorted_rows(_ranked_sums(period, sphere_id, region_id)), True
+    if store:
+        _store_snapshot(period, sphere_id, region_id, structure, seq, data)
+    slot = _Slot(structure, seq, data)
     slot.table, slot.previous = build_table(period, slot.data, previous, least), previous
     with _cache_lock:
         _cache[key] = slot

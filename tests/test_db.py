@@ -196,3 +196,25 @@ def test_upgrade_to_mail_adds_the_outbox_and_keeps_the_users(app, db, runner):
                                    message_id="<1@ocenka.test>")
     MailDigest.create(user=user, day="2026-12-04", covered_until=message.created, message=message)
     assert OutboxMessage.select().count() == MailDigest.select().count() == 1
+
+
+def test_upgrade_to_stored_rankings_adds_their_table(app, db, runner):
+    """A database made before version 20 gets the table of stored ranking
+    rows; the rankings read the same before and after."""
+    from service import ranking
+    from service.db import SchemaVersion
+    from service.models import RANKING_TABLES
+    world = factories.small_world()
+    client = app.test_client()
+    factories.rate(client, world.school.id, 5, 5, 5, 4)
+    factories.rate(client, world.zags.id, 3, 4, 4, 4)
+    before = client.get("/api/v1/rankings").get_json()
+    database.drop_tables(RANKING_TABLES)
+    SchemaVersion.delete().where(SchemaVersion.version == 20).execute()
+
+    result = runner.invoke(args=["init-db"])
+    assert result.exit_code == 0, result.output
+    assert "schema version 20: rankings" in result.output
+    assert all(database.table_exists(m._meta.table_name) for m in RANKING_TABLES)
+    ranking.clear_cache()
+    assert client.get("/api/v1/rankings").get_json() == before

@@ -217,3 +217,47 @@ def test_many_new_ratings_at_once_recompute_from_scratch(client, world, monkeypa
         rate(client, world.zags.id, *scores)
     same(ranking.rank_table(Period("all")), recomputed(Period("all"), None, None, ranking.min_ratings()))
     assert math.isclose(ranking.rank_table(Period("all")).by_id[world.zags.id].n, 3)
+
+
+def test_a_new_worker_reads_the_stored_rows_and_catches_up(client, world):
+    from service.models import RankingSnapshot
+    rate(client, world.school.id, 5, 5, 5, 5)
+    ranking.rank_table(Period("all"))
+    stored = RankingSnapshot.get(period="all", sphere=0, region=0)
+    rate(client, world.zags.id, 2, 2, 2, 2)
+    ranking.clear_cache()  # a worker that has nothing cached
+    calls = []
+    original = ranking._ranked_sums
+    ranking._ranked_sums = lambda *args, **kwargs: calls.append(kwargs.get("only")) or original(*args, **kwargs)
+    try:
+        table = ranking.rank_table(Period("all"))
+    finally:
+        ranking._ranked_sums = original
+    # Only the organization the new rating touched was read afresh.
+    assert [set(c) for c in calls if c is not None] == [{world.zags.id}] and None not in calls[:1]
+    same(table, recomputed(Period("all"), None, None, ranking.min_ratings()))
+    assert stored.seq < ledger.head()["seq"]
+
+
+def test_stored_rows_of_another_structure_are_not_used(client, world):
+    from service.models import RankingSnapshot
+    rate(client, world.school.id, 5, 5, 5, 5)
+    rate(client, world.zags.id, 4, 4, 4, 4)
+    ranking.rank_table(Period("all"))
+    RatableObject.update(published=False).where(RatableObject.id == world.zags.id).execute()
+    ranking.Meta.bump(ranking.STRUCTURE)
+    ranking.clear_cache()
+    assert world.zags.id not in ranking.rank_table(Period("all")).by_id
+    assert RankingSnapshot.get(period="all", sphere=0, region=0).structure == ranking.Meta.get_value(ranking.STRUCTURE)
+
+
+def test_stored_rows_far_behind_are_stored_again(client, world, monkeypatch):
+    from service.models import RankingSnapshot
+    rate(client, world.school.id, 5, 5, 5, 5)
+    ranking.rank_table(Period("all"))
+    monkeypatch.setattr(ranking, "_SNAPSHOT_STALE", 1)
+    for scores in ((4, 4, 4, 4), (3, 3, 3, 3)):
+        rate(client, world.zags.id, *scores)
+    ranking.clear_cache()
+    ranking.rank_table(Period("all"))
+    assert RankingSnapshot.get(period="all", sphere=0, region=0).seq == ledger.head()["seq"]
