@@ -44,6 +44,7 @@ LIMITS = (
 class Client:
     client_hash: str
     address_hash: str
+    network_hash: str = ""
 
 
 def _hash(secret, *parts):
@@ -87,9 +88,26 @@ def client_address(remote_addr, forwarded_for, trusted_proxies):
     return hops[0] if hops else address
 
 
+def network_of(address):
+    """The network an address stands for: its /64 for IPv6 (what one
+    subscriber is given), the address itself for IPv4."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 4:
+        return str(ip)
+    if ip.ipv4_mapped is not None:
+        return str(ip.ipv4_mapped)
+    return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+
+
 def identify(secret, address, user_agent, device_token):
+    address_hash = _hash(secret, "address", address)
+    network = network_of(address)
     return Client(client_hash=_hash(secret, "client", address, user_agent or "", device_token or ""),
-                  address_hash=_hash(secret, "address", address))
+                  address_hash=address_hash,
+                  network_hash=address_hash if network == address else _hash(secret, "network", network))
 
 
 def _count_sql(limit):

@@ -88,6 +88,13 @@ def _v13_ledger(db):
     ledger.build_for_existing_ratings()
 
 
+def _v14_held_ratings(db):
+    # Ratings before this carry no network; the rules that read it count
+    # only ratings of the last day.
+    _add_missing_columns(db, models.Rating, ["network_hash"])
+    _add_missing_indexes(db, models.Rating)
+
+
 def _v15_service_codes(db):
     db.create_tables(models.CODE_TABLES, safe=True)
 
@@ -150,6 +157,7 @@ MIGRATIONS = [
     (12, "ranking: the covering index of the rolled-up aggregates holds the squares too (for the interval)",
      _v12_ranking_index_with_squares),
     (13, "the ratings ledger: a hash chain of every rating, built for those stored before", _v13_ledger),
+    (14, "held ratings: the network (IPv6 /64) of each rating's address, hashed", _v14_held_ratings),
     (15, "proof of service: issues of single-use codes and the codes used", _v15_service_codes),
     (17, "mail: the outbox of letters to send and the digests sent per user and day", _v17_mail),
     (19, "catalogue: names in natural order (№ 2 before № 10); a trigram index for search on PostgreSQL",

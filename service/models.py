@@ -212,6 +212,9 @@ class Rating(BaseModel):
     # Salted hashes only: the raw address is never stored.
     client_hash = CharField(max_length=32)
     address_hash = CharField(max_length=32)
+    # The address's network, salted and hashed: an IPv6 /64 (one subscriber
+    # holds all of it), an IPv4 address itself.
+    network_hash = CharField(max_length=32, null=True)
     status = CharField(max_length=16, default=COUNTED)
     # Given with a valid single-use code of the organization (proof of service).
     verified = BooleanField(default=False)
@@ -222,6 +225,7 @@ class Rating(BaseModel):
             # The moderator's held ratings, per object.
             (("status", "object", "created"), False),
             (("address_hash", "created"), False),
+            (("network_hash", "object", "created"), False),
             (("object", "created"), False),
             # The moderator's queue: pending comments, oldest first.
             (("comment_status", "created"), False),

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from marshmallow import ValidationError
 from peewee import IntegrityError
 
-from service import codes, ledger, limits, ranking
+from service import codes, holding, ledger, limits, ranking
 from service.db import grouped_write, is_sqlite, run
 from service.errors import ApiError
 from service.models import ObjectService, RatableObject, Rating, RatingExtra, utcnow
@@ -69,7 +69,8 @@ def ratable(object_id):
 
 
 _COLUMNS = ("object_id", "service_id", "simplicity", "information", "timeliness", "politeness", "reasons", "comment",
-            "comment_status", "channel", "created", "month", "client_token", "client_hash", "address_hash", "status", "verified")
+            "comment_status", "channel", "created", "month", "client_token", "client_hash", "address_hash",
+            "network_hash", "status", "verified")
 _INSERT = (f"INSERT INTO rating ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))}) RETURNING id")
 
 
@@ -124,6 +125,7 @@ def submit(payload, client_signals, config):
     address, user_agent = client_signals
     client = limits.identify(config["SECRET_KEY"], address, user_agent, data["device_token"])
     comment = normalize_comment(data["comment"])
+    hold_rules = holding.rules(config)
 
     def store():
         # Runs on whichever request thread holds the writer's turn (group
@@ -141,22 +143,26 @@ def submit(payload, client_signals, config):
         now = utcnow()
         month = local_month(now, config["TIMEZONE"])
         verified = reading is not None and codes.claim(reading, now)
+        # What could be a new visitor but looks like stuffing is kept, not
+        # counted, until the moderator decides (service/holding.py).
+        held = config["RATE_LIMITS"] and holding.reason_to_hold(client, obj.id, verified, hold_rules, now)
+        status = Rating.HELD if held else Rating.COUNTED
         scores = data["scores"]
         rating_id = run(_INSERT, (
             obj.id, data["service"], scores["simplicity"], scores["information"], scores["timeliness"],
             scores["politeness"], Rating.reasons.db_value(sorted(set(data["reasons"]))), comment,
             Rating.COMMENT_PENDING if comment else Rating.COMMENT_NONE, data["channel"],
             Rating.created.db_value(now), month, data["client_token"], client.client_hash,
-            client.address_hash, Rating.COUNTED, verified)).fetchone()[0]
+            client.address_hash, client.network_hash, status, verified)).fetchone()[0]
         if verified:
             codes.link(reading, rating_id)
         if extras:
             RatingExtra.insert_many([(rating_id, c.id, v) for c, v in extras.items()],
                                     fields=[RatingExtra.rating, RatingExtra.criterion, RatingExtra.value]).execute()
-        ranking.add_to_aggregates(obj.id, month, scores, verified=verified)
+        if status == Rating.COUNTED:
+            ranking.add_to_aggregates(obj.id, month, scores, verified=verified)
         # Last: the chain's head stays locked from here to the commit.
-        receipt = ledger.record_rating(rating_id, obj.id, month, scores, verified, data["channel"],
-                                       Rating.COUNTED, now)
+        receipt = ledger.record_rating(rating_id, obj.id, month, scores, verified, data["channel"], status, now)
         return rating_id, verified, receipt
 
     try:
