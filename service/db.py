@@ -8,6 +8,7 @@ request itself.
 import contextlib
 import errno
 import fcntl
+import io
 import json
 import os
 import threading
@@ -435,8 +436,32 @@ def bulk_insert(model, fields, rows, page_size=2000):
         placeholders = ", ".join("?" * len(fields))
         cursor.executemany(f'INSERT INTO "{table}" ({columns}) VALUES ({placeholders})', values)
     else:
-        from psycopg2.extras import execute_values
-        execute_values(cursor, f'INSERT INTO "{table}" ({columns}) VALUES %s', list(values), page_size=page_size)
+        # COPY rather than INSERT ... VALUES: the server parses a stream of
+        # lines instead of statements, several times faster for the
+        # millions of rows the demo loads at ten times the real portal.
+        copy = f'COPY "{table}" ({columns}) FROM STDIN'
+        page = []
+        for row in values:
+            page.append("\t".join(map(_copy_text, row)))
+            if len(page) >= page_size * 10:
+                cursor.copy_expert(copy, io.StringIO("\n".join(page) + "\n"))
+                page = []
+        if page:
+            cursor.copy_expert(copy, io.StringIO("\n".join(page) + "\n"))
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(value):
+    """One value in PostgreSQL's COPY text format."""
+    if value is None:
+        return "\\N"
+    if value is True or value is False:
+        return "t" if value else "f"
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return "\\\\x" + bytes(value).hex()
+    return str(value).translate(_COPY_ESCAPES)
 
 
 _dialect_sql = {}

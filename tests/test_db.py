@@ -218,3 +218,22 @@ def test_upgrade_to_stored_rankings_adds_their_table(app, db, runner):
     assert all(database.table_exists(m._meta.table_name) for m in RANKING_TABLES)
     ranking.clear_cache()
     assert client.get("/api/v1/rankings").get_json() == before
+
+
+def test_bulk_insert_keeps_every_character_and_null(db):
+    """On PostgreSQL bulk_insert streams COPY text: tabs, line breaks,
+    backslashes, quotes and nulls come back as they went in."""
+    from service.db import bulk_insert
+    from service.models import RatableObject
+    names = ["Tab\there", "Line\nbreak\r\n", "Back\\slash \\N \\x00", "«Кавычки» 'и' \"ещё\"", "Ёлка 🌲"]
+    fields = [RatableObject.id, RatableObject.kind, RatableObject.name, RatableObject.search_name,
+              RatableObject.sort_name, RatableObject.unp, RatableObject.published, RatableObject.is_evaluation_object,
+              RatableObject.is_authorized_body, RatableObject.created]
+    when = datetime.datetime(2026, 12, 4, 1, 2, 3, 456789)
+    bulk_insert(RatableObject, fields, [(900 + k, "organization", name, name.casefold(), name, None, k % 2 == 0,
+                                         True, False, when)
+                                        for k, name in enumerate(names)])
+    rows = list(RatableObject.select(RatableObject.name, RatableObject.unp, RatableObject.published,
+                                     RatableObject.created)
+                .where(RatableObject.id >= 900).order_by(RatableObject.id).tuples())
+    assert rows == [(name, None, k % 2 == 0, when) for k, name in enumerate(names)]

@@ -34,3 +34,19 @@ def test_links_on_an_error_page_stay_on_the_site(client, db):
         body = client.get(path).get_data(as_text=True)
         hrefs = re.findall(r'href="([^"]*)"', body)
         assert hrefs and all(h.startswith(("/", "#")) and not h.startswith(("//", "/\\")) for h in hrefs), (path, hrefs)
+
+
+def test_demo_aggregates_and_indexes_are_what_a_rebuild_and_the_schema_make(runner, db):
+    """The demo sums its ratings in the database and builds the ratings'
+    indexes after loading them: a rebuild from the raw ratings finds nothing
+    to change, the ledger verifies, and every index of the model is there."""
+    from service import ledger, ranking
+    from service.db import database
+    from service.models import Rating
+    before = {i.name for i in database.get_indexes("rating")}
+    result = runner.invoke(args=["demo", "--orgs", "60", "--ratings", "3000", "--seed", "3", "--no-users"])
+    assert result.exit_code == 0, result.output
+    assert ranking.rebuild_aggregates() == []
+    assert {i.name for i in database.get_indexes("rating")} == before
+    assert Rating.select().count() == 3000
+    ledger.verify()
