@@ -67,6 +67,24 @@ def _min_ratings(value):
     return int(text)
 
 
+def _hold(value):
+    """``OCENKA_HOLD``: any of service/holding.py's rules as name=number,
+    comma-separated (``address_day=80,burst_floor=20``); the rest keep
+    their defaults."""
+    from service.holding import DEFAULTS
+    rules = {}
+    for part in (value or "").split(","):
+        if not part.strip():
+            continue
+        name, _, number = part.partition("=")
+        name, number = name.strip(), number.strip()
+        if name not in DEFAULTS or not number.isdigit() or int(number) < 1:
+            raise ValueError(f"OCENKA_HOLD: {part.strip()!r} is not one of {', '.join(DEFAULTS)} "
+                             "set to a whole number above zero")
+        rules[name] = int(number)
+    return rules
+
+
 def _mail(environ):
     """OCENKA_SMTP_URL and OCENKA_MAIL_FROM, checked now so that a wrong
     address stops the start instead of every letter. Without a URL letters
@@ -100,6 +118,7 @@ def from_environment(instance_path, environ=os.environ):
         "PUBLIC_RESULTS": _flag(environ.get("OCENKA_PUBLIC_RESULTS"), "OCENKA_PUBLIC_RESULTS"),
         "TIMEZONE": environ.get("OCENKA_TIMEZONE", "Europe/Minsk"),
         "MIN_RATINGS": _min_ratings(environ.get("OCENKA_MIN_RATINGS")),
+        "HOLD": _hold(environ.get("OCENKA_HOLD")),
         **_mail(environ),
         # A rating with a 2,000-character comment is far below this; anything
         # bigger is not a rating.

@@ -32,6 +32,11 @@ def _ledger_web():
     return ledger_web
 
 
+def _held():
+    from service.cabinet import held
+    return held
+
+
 def _accounts():
     from service import accounts
     return accounts
@@ -46,6 +51,7 @@ OPERATIONS = {
     "api.get_rankings": {"query": schemas.RankingQuerySchema},
     "api.post_rating": {"body": schemas.RatingSchema},
     "ledger.entries_json": {"query": lambda: _ledger_web().ledger_query},
+    "cabinet_api.held_decision_json": {"body": lambda: _held().decision_schema},
     "cabinet_api.users_json": {"query": lambda: _accounts().user_query},
     "cabinet_api.user_invite_json": {"body": lambda: _accounts().InvitationSchema},
     "cabinet_api.account_token_create_json": {"body": lambda: _accounts().TokenSchema},

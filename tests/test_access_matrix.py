@@ -96,6 +96,14 @@ MATRIX = {
     # -- start, account, audit
     "GET /cabinet/": Rule(everyone(200, PAGE_GET)),
     "GET /api/v1/cabinet/me": Rule(everyone(200, API)),
+    # -- held ratings: the moderator (and the operator) decide clusters
+    "GET /cabinet/moderation/held": Rule(only(PAGE_GET, operator=200, moderator=200)),
+    "POST /cabinet/moderation/held/<key>": Rule("anonymous=401/401 operator=400/400 moderator=400/400 body=403/403 staff=403/403",
+                                                args={"key": lambda s, w: "1-00-20260101"}),
+    "GET /api/v1/cabinet/held": Rule(only(API, operator=200, moderator=200)),
+    "POST /api/v1/cabinet/held/<key>/decision": Rule(
+        "anonymous=401/401 operator=404/404 moderator=404/404 body=403/403 staff=403/403",
+        args={"key": lambda s, w: "1-00-20260101"}, body=lambda s, w: {"decision": "release"}),
     "GET /cabinet/audit": Rule(only(PAGE_GET, operator=200)),
     "GET /api/v1/cabinet/audit": Rule(only(API, operator=200)),
     "GET /cabinet/account": Rule("anonymous=302 operator=200 moderator=200 body=200 staff=200"),

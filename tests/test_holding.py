@@ -150,3 +150,46 @@ def test_rejecting_a_cluster_keeps_the_ratings_uncounted(client, world, held_clu
     assert _public_n(client, world.school.id) == before
     assert Rating.select().where(Rating.status == Rating.REJECTED).count() == held_cluster.size
     assert ledger.verify() == 20 + held_cluster.size
+
+
+def test_the_moderator_decides_a_cluster_in_the_cabinet(app, client, world, held_cluster):
+    from service.models import AuditEntry
+    moderator = factories.user("moderator")
+    factories.sign_in(client, moderator)
+    page = client.get("/cabinet/moderation/held?lang=en").get_data(as_text=True)
+    assert f"{held_cluster.size} ratings on {held_cluster.day}" in page and world.school.name in page
+    assert f"1★ × {held_cluster.size}" in page and "with them:" in page
+    before = _public_n(client, world.school.id)
+    response = client.post(f"/cabinet/moderation/held/{held_cluster.key}?lang=en",
+                           data={"decision": "release", "csrf": factories.csrf_token(client)})
+    assert response.status_code == 303
+    assert _public_n(client, world.school.id) == before + held_cluster.size
+    entry = AuditEntry.select().where(AuditEntry.action == "held.release").get()
+    assert entry.user_id == moderator.id and entry.after["ratings"] == held_cluster.size
+    assert "No held ratings." in client.get("/cabinet/moderation/held?lang=en").get_data(as_text=True)
+
+
+def test_the_api_lists_and_rejects_clusters(client, world, held_cluster):
+    headers = factories.bearer(factories.token(factories.user("moderator")))
+    items = client.get("/api/v1/cabinet/held", headers=headers).get_json()["items"]
+    assert [i["key"] for i in items] == [held_cluster.key]
+    assert items[0]["figures"]["with_held"]["n"] == items[0]["figures"]["without_held"]["n"] + held_cluster.size
+    bad = client.post(f"/api/v1/cabinet/held/{held_cluster.key}/decision", json={"decision": "maybe"},
+                      headers=headers)
+    assert bad.status_code == 400
+    done = client.post(f"/api/v1/cabinet/held/{held_cluster.key}/decision", json={"decision": "reject"},
+                       headers=headers)
+    assert done.status_code == 200 and done.get_json()["changed"] == held_cluster.size
+    again = client.post(f"/api/v1/cabinet/held/{held_cluster.key}/decision", json={"decision": "reject"},
+                        headers=headers)
+    assert again.status_code == 404
+
+
+@pytest.mark.parametrize("role", ["staff", "body"])
+def test_only_moderators_and_the_operator_decide(client, world, held_cluster, role):
+    headers = factories.bearer(factories.token(factories.user(role, world.school)))
+    assert client.get("/api/v1/cabinet/held", headers=headers).status_code == 403
+    response = client.post(f"/api/v1/cabinet/held/{held_cluster.key}/decision", json={"decision": "release"},
+                           headers=headers)
+    assert response.status_code == 403
+    assert Rating.select().where(Rating.status == Rating.HELD).count() == held_cluster.size

@@ -15,6 +15,7 @@ SECTIONS = [
     ("/cabinet/organization", "cabinet.nav.organization", (User.STAFF,)),
     ("/cabinet/ratings", "cabinet.nav.ratings", User.ROLES),
     ("/cabinet/moderation/comments", "cabinet.nav.comments", (User.MODERATOR,)),
+    ("/cabinet/moderation/held", "cabinet.nav.held", (User.MODERATOR, User.OPERATOR)),
     ("/cabinet/moderation/criteria", "cabinet.nav.criteria", (User.MODERATOR, User.BODY, User.STAFF)),
     ("/cabinet/registries", "cabinet.nav.registries", (User.OPERATOR, User.BODY)),
     ("/cabinet/results", "cabinet.nav.results", User.ROLES),

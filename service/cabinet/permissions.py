@@ -36,6 +36,7 @@ MOVE_NOTIFICATION = "move_notification"
 REPORTS = "reports"
 READ_AUDIT = "read_audit"
 PRINT_CODES = "print_codes"
+DECIDE_HELD = "decide_held"
 
 # The table of SPEC's "Cabinets: the back office", row for row.
 RULES = {
@@ -58,6 +59,8 @@ RULES = {
     # SPEC "Trust", proof of service: an organization prints single-use
     # codes for its own objects (the operator for any, to help).
     PRINT_CODES: {OPERATOR: ANY, STAFF: OWN},
+    # SPEC "Trust", held ratings: the moderator releases or rejects them.
+    DECIDE_HELD: {MODERATOR: ANY, OPERATOR: ANY},
 }
 
 
