@@ -212,6 +212,16 @@ def current_version():
     return latest.version if latest else 0
 
 
+def missing_versions():
+    """The schema steps this code has that the database has not applied,
+    in-between ones included."""
+    from service.migrations import MIGRATIONS
+    applied = set()
+    if database.table_exists(SchemaVersion._meta.table_name):
+        applied = {v for v, in SchemaVersion.select(SchemaVersion.version).tuples()}
+    return [number for number, _, _ in MIGRATIONS if number not in applied]
+
+
 def migrate(target=None, echo=lambda message: None):
     """Brings the schema to ``target`` (the newest by default), one version
     at a time, each in its own transaction, keeping every row."""
@@ -241,10 +251,10 @@ def analyze():
 def init_db_command():
     """Create the schema, or upgrade an existing database in place."""
     with database.connection_context():
-        before = current_version()
+        before, missing = current_version(), missing_versions()
         after = migrate(echo=click.echo)
         analyze()
-    if before == after:
+    if not missing:
         click.echo(f"schema is up to date (version {after})")
     else:
         click.echo(f"schema upgraded from version {before} to {after}")

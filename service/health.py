@@ -26,11 +26,14 @@ def healthz():
         return _unavailable("the SQLite database file does not exist")
     try:
         with db.connection():
-            version = db.current_version()
+            version, missing = db.current_version(), db.missing_versions()
     except Exception as error:  # noqa: BLE001 - whatever failed, the answer is "not ready"
         reason = db.unavailable_reason(error) or f"the database failed: {type(error).__name__}"
         return _unavailable(reason)
-    if version != EXPECTED_VERSION:
+    if missing and version == EXPECTED_VERSION:
+        return _unavailable(f"the schema lacks version {', '.join(map(str, missing))}: "
+                            "run `flask --app wsgi init-db`")
+    if missing or version != EXPECTED_VERSION:
         return _unavailable(f"the schema is at version {version}, this code needs {EXPECTED_VERSION}: "
                             "run `flask --app wsgi init-db`")
     return jsonify(status="ok")

@@ -163,6 +163,16 @@ def test_healthz_is_503_at_another_schema_version(client, db, monkeypatch):
     assert f"version {health.EXPECTED_VERSION - 1}" in body["reason"] and "init-db" in body["reason"]
 
 
+def test_healthz_is_503_when_an_in_between_step_is_missing(client, runner, db):
+    from service.db import SchemaVersion
+    SchemaVersion.delete().where(SchemaVersion.version == 13).execute()
+    response = client.get("/healthz")
+    assert response.status_code == 503 and "lacks version 13" in response.get_json()["reason"]
+    result = runner.invoke(args=["init-db"])
+    assert "schema version 13" in result.output and "up to date" not in result.output
+    assert client.get("/healthz").status_code == 200
+
+
 def test_healthz_is_503_on_an_empty_sqlite_database(tmp_path):
     path = tmp_path / "new.sqlite3"
     app = create_app({"DATABASE_URL": f"sqlite:///{path}", "SECRET_KEY": "test", "TESTING": True})
