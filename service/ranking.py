@@ -722,7 +722,7 @@ _OWNERS_OF = "SELECT DISTINCT organization_id FROM rollup_member WHERE object_id
 _LOG_READ = 2000  # more new entries than this at once: recompute from scratch
 _LOG_KEEP = 20_000  # entries kept for rankings that catch up later
 _REFRESH_MOST = 400  # more changed objects than this: reload the whole group
-_CACHE_ROWS = 1_000_000  # rows of every cached ranking together (memory)
+_CACHE_ROWS = 400_000  # rows of every cached ranking together: about 70 MB a worker
 
 
 def _versions():
