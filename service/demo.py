@@ -265,6 +265,8 @@ def _indexes_built_after(table):
     inserting each key into every index as the rows arrive (the table is
     empty before, since demo fills only an empty database)."""
     indexes = [i for i in database.get_indexes(table) if i.sql and not i.name.endswith("_pkey")]
+    if not is_sqlite():
+        database.execute_sql("SET LOCAL maintenance_work_mem = '256MB'")
     for index in indexes:
         database.execute_sql(f'DROP INDEX "{index.name}"')
     yield
@@ -278,19 +280,27 @@ def _fill_aggregates():
     that it finds nothing to change), without moving millions of rows
     through Python. A rating's month maps to its five periods through a
     small table of the months present."""
+    if not is_sqlite():
+        # Millions of rows grouped in memory rather than in batches on disk,
+        # for this transaction only.
+        database.execute_sql("SET LOCAL work_mem = '256MB'")
     months = [m for m, in database.execute_sql("SELECT DISTINCT month FROM rating").fetchall()]
     database.execute_sql("CREATE TEMPORARY TABLE demo_period (month INTEGER, period VARCHAR(8))")
     bulk_insert_rows("demo_period", ("month", "period"),
                      [(m, key) for m in months for key in ranking.periods_of_month(m)])
     total = "(r.simplicity + r.information + r.timeliness + r.politeness)"
+    # Summed per object and month first (each rating once), then the
+    # months' sums into their five periods: a fifth of the rows to group.
+    sums = ("n", "simplicity", "information", "timeliness", "politeness", "satisfied", "squares", "verified")
     database.execute_sql(
-        "INSERT INTO object_aggregate (object_id, period, n, simplicity, information, timeliness, politeness, "
-        "satisfied, squares, verified) "
-        "SELECT r.object_id, p.period, COUNT(*), SUM(r.simplicity), SUM(r.information), SUM(r.timeliness), "
-        f"SUM(r.politeness), SUM(CASE WHEN {total} >= {ranking.SATISFIED_TOTAL} THEN 1 ELSE 0 END), "
-        f"SUM({total} * {total}), SUM(CASE WHEN r.verified THEN 1 ELSE 0 END) "
-        "FROM rating r JOIN demo_period p ON p.month = r.month WHERE r.status = %s "
-        "GROUP BY r.object_id, p.period".replace("%s", "'" + Rating.COUNTED + "'"))
+        f"INSERT INTO object_aggregate (object_id, period, {', '.join(sums)}) "
+        f"SELECT m.object_id, p.period, {', '.join(f'SUM(m.{c})' for c in sums)} FROM ("
+        "SELECT r.object_id, r.month, COUNT(*) AS n, SUM(r.simplicity) AS simplicity, "
+        "SUM(r.information) AS information, SUM(r.timeliness) AS timeliness, SUM(r.politeness) AS politeness, "
+        f"SUM(CASE WHEN {total} >= {ranking.SATISFIED_TOTAL} THEN 1 ELSE 0 END) AS satisfied, "
+        f"SUM({total} * {total}) AS squares, SUM(CASE WHEN r.verified THEN 1 ELSE 0 END) AS verified "
+        f"FROM rating r WHERE r.status = '{Rating.COUNTED}' GROUP BY r.object_id, r.month"
+        ") m JOIN demo_period p ON p.month = m.month GROUP BY m.object_id, p.period")
     database.execute_sql("DROP TABLE demo_period")
     # The roll-up as rebuild_rollup_aggregates makes it (without comparing
     # with the stored rows first: there are none).
