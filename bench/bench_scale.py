@@ -10,7 +10,9 @@ counted too:
   cached;
 * one object's figures (GET /api/v1/objects/<id>), with the ranking
   cached and just after a new rating.
-The benchmark posts a few ratings into the database it reads.
+The benchmark posts a few ratings into the database it reads. With
+``--in-process``, only the cold all-organizations ranking of each period
+kind, timed in process (wall and CPU).
 Prints medians in milliseconds.
 """
 import argparse
@@ -41,6 +43,8 @@ def main():
     parser.add_argument("--orgs", type=int, default=13_500)
     parser.add_argument("--ratings", type=int, default=445_000)
     parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--in-process", action="store_true",
+                        help="only the cold all-organizations ranking of each period kind, in process, wall and CPU")
     args = parser.parse_args()
     url = args.url or f"sqlite:///{args.db}"
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "RATE_LIMITS": False})
@@ -59,6 +63,9 @@ def main():
             (RatableObject.kind == "organization") & (RatableObject.is_evaluation_object == True))]
         print(f"organizations: {len(org_ids)}, ratings: {ranking.totals().n}")
 
+    if args.in_process:
+        in_process(app, args.runs)
+        return
     client = app.test_client()
     rng = random.Random(1)
     sample = rng.sample(org_ids, 200)
@@ -113,6 +120,27 @@ def main():
         post_rating()
         samples.append(median_ms(lambda: client.get(f"/api/v1/objects/{object_id}"), 1))
     print(f"  all time, just after a rating (the rank is recomputed first): {statistics.median(samples):.1f}")
+
+
+def in_process(app, runs):
+    """``rank_table`` with the in-process cache emptied before each call (so
+    the previous period's table is made too), all organizations: wall and
+    CPU time, which a loaded machine disturbs less."""
+    year, month = int(time.strftime("%Y")), int(time.strftime("%m"))
+    periods = ["all", str(year), f"{year}-H{(month - 1) // 6 + 1}", f"{year}-Q{(month - 1) // 3 + 1}",
+               time.strftime("%Y-%m")]
+    print("cold rank_table, all organizations, in process (median of runs):")
+    with app.app_context(), database.connection_context():
+        for key in periods:
+            period = ranking.Period(key)
+            wall, cpu = [], []
+            for _ in range(runs):
+                ranking.clear_cache()
+                started, started_cpu = time.perf_counter(), time.process_time()
+                ranking.rank_table(period).entries[:100]
+                wall.append((time.perf_counter() - started) * 1000)
+                cpu.append((time.process_time() - started_cpu) * 1000)
+            print(f"  {key:<8} wall {statistics.median(wall):7.1f} ms   CPU {statistics.median(cpu):7.1f} ms")
 
 
 if __name__ == "__main__":
