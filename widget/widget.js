@@ -13,25 +13,27 @@
   // The widget's own words; the questionnaire's come from the server.
   var WORDS = {
     ru: ['Оцените качество услуги', 'Комментарий (необязательно)', 'Отправить оценку', 'Отправляем…',
-      'Спасибо! Ваша оценка принята.', 'Оценить ещё раз', 'Что пошло не так? (необязательно)',
+      'Спасибо! Ваша оценка принята.', 'Страница организации', 'Что пошло не так? (необязательно)',
       'Дополнительные вопросы (необязательно)', 'Оцените все четыре критерия.',
       'Нет связи с интернетом. Оценка сохранена и будет отправлена, когда связь появится.',
       'Вы уже оценивали эту организацию. Попробовать снова можно через {m} мин.',
       'Вы уже оценивали эту организацию. Попробуйте позже.',
       'Сервер не принял ответы. Проверьте форму и отправьте ещё раз.', 'Организация не найдена.',
       'Не удалось отправить оценку. Попробуйте ещё раз.', 'Повторить', 'Не удалось загрузить анкету.',
-      'Оценить услугу', 'Закрыть', '{n} из {max} символов', 'Ваша сохранённая оценка отправлена. Спасибо!'],
+      'Оценить услугу', 'Закрыть', '{n} из {max} символов', 'Ваша сохранённая оценка отправлена. Спасибо!',
+      'Квитанция: запись № {seq} в открытом реестре оценок.', 'Проверить'],
     be: ['Ацаніце якасць паслугі', 'Каментарый (неабавязкова)', 'Адправіць ацэнку', 'Адпраўляем…',
-      'Дзякуй! Ваша ацэнка прынята.', 'Ацаніць яшчэ раз', 'Што пайшло не так? (неабавязкова)',
+      'Дзякуй! Ваша ацэнка прынята.', 'Старонка арганізацыі', 'Што пайшло не так? (неабавязкова)',
       'Дадатковыя пытанні (неабавязкова)', 'Ацаніце ўсе чатыры крытэрыі.',
       'Няма сувязі з інтэрнэтам. Ацэнка захавана і будзе адпраўлена, калі сувязь з’явіцца.',
       'Вы ўжо ацэньвалі гэту арганізацыю. Паспрабаваць зноў можна праз {m} хв.',
       'Вы ўжо ацэньвалі гэту арганізацыю. Паспрабуйце пазней.',
       'Сервер не прыняў адказы. Праверце форму і адпраўце яшчэ раз.', 'Арганізацыя не знойдзена.',
       'Не ўдалося адправіць ацэнку. Паспрабуйце яшчэ раз.', 'Паўтарыць', 'Не ўдалося загрузіць анкету.',
-      'Ацаніць паслугу', 'Закрыць', '{n} з {max} знакаў', 'Ваша захаваная ацэнка адпраўлена. Дзякуй!'],
+      'Ацаніць паслугу', 'Закрыць', '{n} з {max} знакаў', 'Ваша захаваная ацэнка адпраўлена. Дзякуй!',
+      'Квітанцыя: запіс № {seq} у адкрытым рэестры ацэнак.', 'Праверыць'],
     en: ['Rate the quality of the service', 'Comment (optional)', 'Send rating', 'Sending…',
-      'Thank you! Your rating has been received.', 'Rate again', 'What went wrong? (optional)',
+      'Thank you! Your rating has been received.', 'The organization\'s page', 'What went wrong? (optional)',
       'More questions (optional)', 'Please rate all four criteria.',
       'No internet connection. Your rating is saved and will be sent when the connection returns.',
       'You have already rated this organization. You can try again in {m} min.',
@@ -39,18 +41,20 @@
       'The server did not accept the answers. Please check the form and send it again.',
       'Organization not found.', 'The rating could not be sent. Please try again.', 'Try again',
       'The questionnaire could not be loaded.', 'Rate the service', 'Close', '{n} of {max} characters',
-      'Your saved rating has been sent. Thank you!'],
+      'Your saved rating has been sent. Thank you!', 'Receipt: entry no. {seq} in the open ledger of ratings.',
+      'Check it'],
     tt: ['Хезмәт сыйфатын бәяләгез', 'Искәрмә (мәҗбүри түгел)', 'Бәяне җибәрү', 'Җибәрәбез…',
-      'Рәхмәт! Сезнең бәя кабул ителде.', 'Тагын бәяләү', 'Нәрсә дөрес булмады? (мәҗбүри түгел)',
+      'Рәхмәт! Сезнең бәя кабул ителде.', 'Оешма бите', 'Нәрсә дөрес булмады? (мәҗбүри түгел)',
       'Өстәмә сораулар (мәҗбүри түгел)', 'Дүрт критерийның барысын да бәяләгез.',
       'Интернет белән элемтә юк. Бәя сакланды һәм элемтә булгач җибәреләчәк.',
       'Сез бу оешманы инде бәяләдегез. {m} минуттан соң кабат тырышып була.',
       'Сез бу оешманы инде бәяләдегез. Соңрак кабатлагыз.',
       'Сервер җавапларны кабул итмәде. Форманы тикшерегез һәм кабат җибәрегез.', 'Оешма табылмады.',
       'Бәяне җибәреп булмады. Кабат тырышыгыз.', 'Кабатлау', 'Сораулыкны йөкләп булмады.',
-      'Хезмәтне бәяләү', 'Ябу', '{max} билгедән {n}', 'Сакланган бәягез җибәрелде. Рәхмәт!']
+      'Хезмәтне бәяләү', 'Ябу', '{max} билгедән {n}', 'Сакланган бәягез җибәрелде. Рәхмәт!',
+      'Квитанция: бәяләрнең ачык реестрында № {seq} язма.', 'Тикшерергә']
   };
-  var KEYS = 'title comment send sending thanks again reasons extra missing offline limitMin limit invalid notFound failed retry loadFailed open close count queuedSent'.split(' ');
+  var KEYS = 'title comment send sending thanks page reasons extra missing offline limitMin limit invalid notFound failed retry loadFailed open close count queuedSent receipt check'.split(' ');
 
   function pickLang() {
     var tags = [data.lang, document.documentElement.lang].concat(navigator.languages || [navigator.language]);
@@ -147,7 +151,7 @@
     'textarea:focus-visible,button:focus-visible{outline:3px solid #b45309;outline-offset:2px}' +
     '.c{font-size:.85em;color:#4a4f57;text-align:right;margin:2px 0 12px}' +
     'button{display:inline-block;min-height:44px;padding:10px 18px;border:0;border-radius:6px;background:#0b57d0;color:#fff;font-weight:700;cursor:pointer}' +
-    'button[disabled]{background:#5f6b7a}.x{background:#fff;color:#0b57d0;border:1px solid #0b57d0}' +
+    'button[disabled]{background:#5f6b7a}.rc{font-size:14px;overflow-wrap:anywhere}.x{background:#fff;color:#0b57d0;border:1px solid #0b57d0}' +
     '[role=status]:not(:empty){margin:12px 0 0;padding:8px 10px;border-radius:6px;background:#f3f5f8}.e[role=status]{background:#fdecea;color:#8c1d18}' +
     '.f{font-weight:700;position:fixed;right:16px;bottom:16px;z-index:2147483647;box-shadow:0 2px 8px rgba(0,0,0,.3)}' +
     'dialog{padding:0;border:0;background:transparent;width:46em;max-width:calc(100vw - 16px);max-height:calc(100vh - 16px)}dialog::backdrop{background:rgba(0,0,0,.5)}' +
@@ -290,7 +294,7 @@
       button.textContent = T.sending;
       say('');
       post(pending).then(function (r) {
-        if (r.ok) return thanks(T.thanks);
+        if (r.ok) return r.json().then(function (b) { thanks(T.thanks, b.receipt); }, function () { thanks(T.thanks); });
         if (r.status === 429) {
           var m = Math.ceil(+r.headers.get('Retry-After') / 60);
           return fail(m ? T.limitMin.replace('{m}', m) : T.limit);
@@ -316,10 +320,17 @@
         h('button', {type: 'button', 'class': 'x', onclick: send, text: T.retry})]));
     }
 
-    function thanks(text) {
+    // Thanks first, then the receipt to check in the public ledger and the
+    // organization's page; no "rate again": it invites repeats.
+    function thanks(text, receipt) {
       if (pending) unqueue(pending.client_token);
       pending = null;
-      body.replaceChildren(h('button', {type: 'button', 'class': 'x', onclick: start, text: T.again}));
+      var link = function (href, text) { return h('a', {href: origin + href, target: '_blank', rel: 'noopener', text: text}); };
+      var parts = [h('p', null, [link('/objects/' + data.object + '?lang=' + lang, T.page)])];
+      if (receipt) parts.unshift(h('p', {'class': 'rc'}, [
+        document.createTextNode(T.receipt.replace('{seq}', receipt.seq) + ' '),
+        link('/verify?seq=' + receipt.seq + '&hash=' + receipt.hash + '&lang=' + lang, T.check)]));
+      body.replaceChildren.apply(body, parts);
       say(text);
       box.querySelector('h2').focus();
     }

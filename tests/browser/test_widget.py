@@ -183,6 +183,20 @@ def test_two_widgets_on_one_page(page, host_site, live_server, world, live_db):
     second.get_by_role("button", name="Send rating").click()
     second.get_by_role("status").filter(has_text="Thank you").wait_for()
     assert ratings_for(live_db, world.clinic_kids.id)[-1].scores["simplicity"] == 2
+    # The receipt of the rating's ledger entry, to check on /verify, and the
+    # organization's page; no button inviting another rating.
+    receipt = second.get_by_text("Receipt: entry no.")
+    receipt.wait_for()
+    check = second.get_by_role("link", name="Check it")
+    href = check.get_attribute("href")
+    assert href.startswith(f"{live_server}/verify?seq=") and "&hash=" in href
+    assert second.get_by_role("link", name="The organization's page").get_attribute("href") == \
+        f"{live_server}/objects/{world.clinic_kids.id}?lang=en"
+    assert second.get_by_role("button", name="Rate again").count() == 0
+    verify = page.context.new_page()
+    verify.goto(href)
+    assert "is in the ledger" in verify.content() and "counted in the ranking" in verify.content()
+    verify.close()
     assert len(ratings_for(live_db, world.school.id)) == before_school
     assert first.locator("form").is_visible()
 
@@ -270,7 +284,8 @@ def test_over_the_limit_is_said_in_words(page, host_site, live_server, world, li
         ready(page)
         fill_all(w)
         w.get_by_role("button", name="Отправить оценку").click()
-        w.get_by_role("button", name="Оценить ещё раз").click()
+        w.get_by_role("status").filter(has_text="Спасибо").wait_for()
+        page.reload()  # no "rate again" button: a visitor who means it comes back
     ready(page)
     fill_all(w)
     w.get_by_role("button", name="Отправить оценку").click()
