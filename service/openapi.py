@@ -12,7 +12,7 @@ from functools import lru_cache
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint, current_app, jsonify
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import AnyConverter, IntegerConverter
 
 from service import comments, criteria, schemas
 from service.cabinet import accounts as cabinet_accounts
@@ -37,6 +37,11 @@ def _held():
     return held
 
 
+def _reports():
+    from service.cabinet import reports
+    return reports
+
+
 def _accounts():
     from service import accounts
     return accounts
@@ -52,6 +57,7 @@ OPERATIONS = {
     "api.post_rating": {"body": schemas.RatingSchema},
     "ledger.entries_json": {"query": lambda: _ledger_web().ledger_query},
     "cabinet_api.held_decision_json": {"body": lambda: _held().decision_schema},
+    "cabinet_api.report_file": {"query": lambda: _reports().report_query},
     "cabinet_api.users_json": {"query": lambda: _accounts().user_query},
     "cabinet_api.user_invite_json": {"body": lambda: _accounts().InvitationSchema},
     "cabinet_api.account_token_create_json": {"body": lambda: _accounts().TokenSchema},
@@ -138,8 +144,12 @@ def _openapi_path(rule):
     parameters' types."""
     parameters = []
     for name, converter in rule._converters.items():
-        schema = ({"type": "integer", "format": "int64", "minimum": 0, "maximum": MAX_ID}
-                  if isinstance(converter, IntegerConverter) else {"type": "string"})
+        if isinstance(converter, IntegerConverter):
+            schema = {"type": "integer", "format": "int64", "minimum": 0, "maximum": MAX_ID}
+        elif isinstance(converter, AnyConverter):
+            schema = {"type": "string", "enum": sorted(converter.items)}
+        else:
+            schema = {"type": "string"}
         parameters.append({"in": "path", "name": name, "required": True, "schema": schema})
     path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
     return path, parameters

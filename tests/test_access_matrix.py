@@ -104,6 +104,10 @@ MATRIX = {
     "POST /api/v1/cabinet/held/<key>/decision": Rule(
         "anonymous=401/401 operator=404/404 moderator=404/404 body=403/403 staff=403/403",
         args={"key": lambda s, w: "1-00-20260101"}, body=lambda s, w: {"decision": "release"}),
+    # -- reports: every role, each in its scope (asked without a period: 400)
+    "GET /api/v1/cabinet/reports/<any(quarterly, monitoring):kind>": Rule(
+        "anonymous=401/401 operator=400/400 moderator=400/400 body=400/400 staff=400/400",
+        args={"kind": lambda s, w: "quarterly"}),
     "GET /cabinet/audit": Rule(only(PAGE_GET, operator=200)),
     "GET /api/v1/cabinet/audit": Rule(only(API, operator=200)),
     "GET /cabinet/account": Rule("anonymous=302 operator=200 moderator=200 body=200 staff=200"),

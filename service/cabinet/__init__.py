@@ -9,7 +9,8 @@ do what.
 
 def register(app):
     from service.cabinet import (  # noqa: F401 - importing adds the routes
-        accounts, audit_log, codes, held, home, moderation, notifications, organizations, ratings, registries, results,
+        accounts, audit_log, codes, held, home, moderation, notifications, organizations, ratings, registries, reports,
+        results,
     )
     from service.cabinet import signin, web
     app.register_blueprint(signin.bp)
