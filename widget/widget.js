@@ -12,7 +12,7 @@
 
   // The widget's own words; the questionnaire's come from the server.
   var WORDS = {
-    ru: ['Оцените качество услуги', 'Комментарий (необязательно)', 'Отправить оценку', 'Отправляем…',
+    ru: ['Оцените качество услуги', 'Добавить комментарий', 'Отправить оценку', 'Отправляем…',
       'Спасибо! Ваша оценка принята.', 'Страница организации', 'Что пошло не так? (необязательно)',
       'Дополнительные вопросы (необязательно)', 'Оцените все четыре критерия.',
       'Нет связи с интернетом. Оценка сохранена и будет отправлена, когда связь появится.',
@@ -22,7 +22,7 @@
       'Не удалось отправить оценку. Попробуйте ещё раз.', 'Повторить', 'Не удалось загрузить анкету.',
       'Оценить услугу', 'Закрыть', '{n} из {max} символов', 'Ваша сохранённая оценка отправлена. Спасибо!',
       'Квитанция: запись № {seq} в открытом реестре оценок.', 'Проверить'],
-    be: ['Ацаніце якасць паслугі', 'Каментарый (неабавязкова)', 'Адправіць ацэнку', 'Адпраўляем…',
+    be: ['Ацаніце якасць паслугі', 'Дадаць каментарый', 'Адправіць ацэнку', 'Адпраўляем…',
       'Дзякуй! Ваша ацэнка прынята.', 'Старонка арганізацыі', 'Што пайшло не так? (неабавязкова)',
       'Дадатковыя пытанні (неабавязкова)', 'Ацаніце ўсе чатыры крытэрыі.',
       'Няма сувязі з інтэрнэтам. Ацэнка захавана і будзе адпраўлена, калі сувязь з’явіцца.',
@@ -32,7 +32,7 @@
       'Не ўдалося адправіць ацэнку. Паспрабуйце яшчэ раз.', 'Паўтарыць', 'Не ўдалося загрузіць анкету.',
       'Ацаніць паслугу', 'Закрыць', '{n} з {max} знакаў', 'Ваша захаваная ацэнка адпраўлена. Дзякуй!',
       'Квітанцыя: запіс № {seq} у адкрытым рэестры ацэнак.', 'Праверыць'],
-    en: ['Rate the quality of the service', 'Comment (optional)', 'Send rating', 'Sending…',
+    en: ['Rate the quality of the service', 'Add a comment', 'Send rating', 'Sending…',
       'Thank you! Your rating has been received.', 'The organization\'s page', 'What went wrong? (optional)',
       'More questions (optional)', 'Please rate all four criteria.',
       'No internet connection. Your rating is saved and will be sent when the connection returns.',
@@ -43,7 +43,7 @@
       'The questionnaire could not be loaded.', 'Rate the service', 'Close', '{n} of {max} characters',
       'Your saved rating has been sent. Thank you!', 'Receipt: entry no. {seq} in the open ledger of ratings.',
       'Check it'],
-    tt: ['Хезмәт сыйфатын бәяләгез', 'Искәрмә (мәҗбүри түгел)', 'Бәяне җибәрү', 'Җибәрәбез…',
+    tt: ['Хезмәт сыйфатын бәяләгез', 'Искәрмә өстәү', 'Бәяне җибәрү', 'Җибәрәбез…',
       'Рәхмәт! Сезнең бәя кабул ителде.', 'Оешма бите', 'Нәрсә дөрес булмады? (мәҗбүри түгел)',
       'Өстәмә сораулар (мәҗбүри түгел)', 'Дүрт критерийның барысын да бәяләгез.',
       'Интернет белән элемтә юк. Бәя сакланды һәм элемтә булгач җибәреләчәк.',
@@ -54,7 +54,7 @@
       'Хезмәтне бәяләү', 'Ябу', '{max} билгедән {n}', 'Сакланган бәягез җибәрелде. Рәхмәт!',
       'Квитанция: бәяләрнең ачык реестрында № {seq} язма.', 'Тикшерергә']
   };
-  var KEYS = 'title comment send sending thanks page reasons extra missing offline limitMin limit invalid notFound failed retry loadFailed open close count queuedSent receipt check'.split(' ');
+  var KEYS = 'title addComment send sending thanks page reasons extra missing offline limitMin limit invalid notFound failed retry loadFailed open close count queuedSent receipt check'.split(' ');
 
   function pickLang() {
     var tags = [data.lang, document.documentElement.lang].concat(navigator.languages || [navigator.language]);
@@ -133,29 +133,33 @@
     return el;
   }
 
+  // A criterion is one row of five score buttons (native radios under
+  // their faces) with the chosen level's meaning below: four fit one phone
+  // screen where stacked cards took almost two.
   var CSS = ':host{all:initial!important;display:block!important;contain:content}' +
     '.w{box-sizing:border-box;max-width:46em;margin:0;padding:16px;border:1px solid #c4c9d0;border-radius:8px;' +
-    'background:#fff;color:#1a1a1a;text-align:left;container-type:inline-size}' +
+    'background:#fff;color:#1a1a1a;text-align:left}' +
     '.w,.f{font:16px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}' +
     '.w *{box-sizing:border-box}input,textarea,button{font:inherit}' +
-    'h2{margin:0 0 4px;font-size:1.2em;font-weight:700;line-height:1.3}.o{margin:0 0 12px;color:#4a4f57}' +
-    'fieldset{margin:0 0 14px;padding:0;border:0;min-width:0}legend{padding:0;margin:0 0 6px;font-weight:700}' +
-    '.l{display:grid;gap:4px}label{display:flex;gap:8px;align-items:flex-start;padding:6px 8px;border:1px solid #c4c9d0;border-radius:6px;cursor:pointer;background:#fff}' +
-    'label:hover{border-color:#0b57d0}label:has(:checked){border-color:#0b57d0;background:#e8f0fe}' +
-    'label:has(:focus-visible){outline:3px solid #b45309;outline-offset:1px}' +
-    'input{margin:3px 0 0;flex:none;width:18px;height:18px;accent-color:#0b57d0}input:focus-visible{outline:none}' +
-    'b{min-width:1em;font-weight:700}label span{font-size:.9em;min-width:0;overflow-wrap:break-word;hyphens:auto}' +
-    '@container (min-width:34em){.l.s{grid-template-columns:repeat(5,minmax(0,1fr))}.s label{flex-direction:column;align-items:center;text-align:center;padding:6px 3px}.s span{font-size:.85em}}' +
-    '.r{margin:8px 0 14px 12px;padding-left:10px;border-left:3px solid #b3261e}' +
+    'h2{margin:0 0 4px;font-size:1.2em;line-height:1.3}.o{margin:0 0 12px;color:#4a4f57}' +
+    'fieldset{margin:0 0 16px;padding:0;border:0;min-width:0}legend{padding:0;margin:0 0 4px;font-weight:700;line-height:1.3}' +
+    '.l{display:flex;gap:6px}.l label{flex:1;position:relative}' +
+    '.l input{position:absolute;inset:0;width:100%;height:100%;margin:0;opacity:0;cursor:pointer}' +
+    '.l span{display:block;padding:9px 0;border:1px solid #6b7280;border-radius:6px;text-align:center;font-weight:700}' +
+    '.l label:hover span{border-color:#0b57d0}.l :checked+span{background:#0b57d0;border-color:#0b57d0;color:#fff}' +
+    ':focus-visible+span,textarea:focus-visible,button:focus-visible,summary:focus-visible{outline:3px solid #b45309;outline-offset:2px}' +
+    '.d{margin:4px 0 0;font-size:.9em;color:#4a4f57}' +
+    '.r{margin:8px 0 0 4px;padding-left:10px;border-left:3px solid #b3261e}.r label{display:flex;gap:8px;padding:3px 0}' +
+    '.r input{margin:4px 0 0;width:18px;height:18px;flex:none;accent-color:#0b57d0}' +
+    'summary{padding:10px 0;color:#0b57d0;font-weight:700;cursor:pointer}' +
     'textarea{display:block;width:100%;min-height:5em;padding:8px;border:1px solid #6b7280;border-radius:6px;background:#fff;resize:vertical}' +
-    'textarea:focus-visible,button:focus-visible{outline:3px solid #b45309;outline-offset:2px}' +
-    '.c{font-size:.85em;color:#4a4f57;text-align:right;margin:2px 0 12px}' +
-    'button{display:inline-block;min-height:44px;padding:10px 18px;border:0;border-radius:6px;background:#0b57d0;color:#fff;font-weight:700;cursor:pointer}' +
+    '.c{font-size:.85em;color:#4a4f57;text-align:right;margin:2px 0 8px}' +
+    'button{min-height:44px;padding:10px 18px;border:0;border-radius:6px;background:#0b57d0;color:#fff;font-weight:700;cursor:pointer}' +
     'button[disabled]{background:#5f6b7a}.rc{font-size:14px;overflow-wrap:anywhere}.x{background:#fff;color:#0b57d0;border:1px solid #0b57d0}' +
     '[role=status]:not(:empty){margin:12px 0 0;padding:8px 10px;border-radius:6px;background:#f3f5f8}.e[role=status]{background:#fdecea;color:#8c1d18}' +
     '.f{font-weight:700;position:fixed;right:16px;bottom:16px;z-index:2147483647;box-shadow:0 2px 8px rgba(0,0,0,.3)}' +
     'dialog{padding:0;border:0;background:transparent;width:46em;max-width:calc(100vw - 16px);max-height:calc(100vh - 16px)}dialog::backdrop{background:rgba(0,0,0,.5)}' +
-    'label.cl{display:block;border:0;padding:0;margin:0 0 4px;font-weight:700;background:none}.top{display:flex;justify-content:flex-end;margin-bottom:4px}[hidden]{display:none!important}';
+    '.top{display:flex;justify-content:flex-end;margin-bottom:4px}[hidden]{display:none!important}';
 
   function Widget(host) {
     var root = host.attachShadow({mode: 'open'});
@@ -205,15 +209,21 @@
         });
     }
 
-    function group(name, legend, values, describe) {
-      var id = 'g-' + name, opts = h('div', {'class': 'l' + (describe ? ' s' : '')});
+    // The radios are described by their levels' meanings, so that a screen
+    // reader says it with each score; only the chosen one shows.
+    function group(name, legend, values) {
+      var id = 'g-' + name, row = h('div', {'class': 'l'}), said = [];
+      var g = h('fieldset', {role: 'radiogroup', 'aria-labelledby': id}, [h('legend', {id: id, text: legend}), row]);
       values.forEach(function (v) {
-        opts.appendChild(h('label', null, [
-          h('input', {type: 'radio', name: name, value: v.value}),
-          h('b', {text: String(v.value)}),
-          v.label && h('span', {'class': 'd', text: v.label})]));
+        var d = v.label && h('p', {'class': 'd', id: id + v.value, hidden: true, text: v.label});
+        row.appendChild(h('label', null, [
+          h('input', {type: 'radio', name: name, value: v.value, 'aria-describedby': d && d.id}), h('span', {text: v.value})]));
+        if (d) said.push(g.appendChild(d));
       });
-      return h('fieldset', {role: 'radiogroup', 'aria-labelledby': id}, [h('legend', {id: id, text: legend}), opts]);
+      g.addEventListener('change', function (e) {
+        said.forEach(function (d) { d.hidden = d.id !== id + e.target.value; });
+      });
+      return g;
     }
 
     function range(c) {
@@ -227,30 +237,26 @@
       form.q = q;
       body.replaceChildren(h('p', {'class': 'o', text: q.object.name}), form);
       q.criteria.forEach(function (c) {
-        var g = group(c.code, c.label, c.levels, true), reasons = null;
+        var g = form.appendChild(group(c.code, c.label, c.levels));
         if (c.reasons.length) {
-          reasons = h('fieldset', {'class': 'r', hidden: true}, [h('legend', {text: T.reasons})].concat(
+          var reasons = form.appendChild(h('fieldset', {'class': 'r', hidden: true}, [h('legend', {text: T.reasons})].concat(
             c.reasons.map(function (r) {
               return h('label', null, [h('input', {type: 'checkbox', name: 'reason', value: r.code}), h('span', {text: r.label})]);
-            })));
-          g.addEventListener('change', function (e) {
-            reasons.hidden = +e.target.value !== c.min;
-          });
+            }))));
+          g.addEventListener('change', function (e) { reasons.hidden = +e.target.value !== c.min; });
         }
-        form.appendChild(h('div', null, [g, reasons]));
       });
       if (q.extra.length) {
         form.appendChild(h('fieldset', null, [h('legend', {text: T.extra})].concat(q.extra.map(function (c) {
-          return group('x-' + c.code, c.label, range(c), false);
+          return group('x-' + c.code, c.label, range(c));
         }))));
       }
+      // The comment is optional, so it stays folded behind one line.
       var counter = h('p', {'class': 'c', id: 'cc'});
-      var text = h('textarea', {id: 'ct', name: 'comment', maxlength: q.comment_max, 'aria-describedby': 'cc', oninput: count});
+      var text = h('textarea', {name: 'comment', maxlength: q.comment_max, 'aria-labelledby': 'cs', 'aria-describedby': 'cc', oninput: count});
       function count() { counter.textContent = T.count.replace('{n}', text.value.length).replace('{max}', q.comment_max); }
       count();
-      form.appendChild(h('label', {'for': 'ct', 'class': 'cl', text: T.comment}));
-      form.appendChild(text);
-      form.appendChild(counter);
+      form.appendChild(h('details', null, [h('summary', {id: 'cs', text: T.addComment}), text, counter]));
       form.appendChild(h('button', {type: 'submit', text: T.send}));
     }
 

@@ -3,6 +3,7 @@ import json
 import uuid
 
 import pytest
+from playwright.sync_api import expect
 
 from service.models import Rating
 from tests.browser.conftest import SCREENSHOTS, axe_violations, describe
@@ -43,7 +44,13 @@ def test_mouse_rating_arrives_in_the_database(page, host_site, live_server, worl
     before = len(ratings_for(live_db, world.zags.id))
     for name, score in (("simplicity", 5), ("information", 4), ("timeliness", 3), ("politeness", 5)):
         w.locator(f'input[name="{name}"][value="{score}"]').locator("xpath=..").click()
-    w.get_by_label("Комментарий").fill("Всё хорошо")
+    # the chosen level's meaning shows under its row, the others do not
+    assert w.get_by_text("Информация полная, найти несложно").is_visible()
+    assert not w.get_by_text("Вся информация под рукой и понятна").is_visible()
+    comment = w.get_by_label("Комментарий")
+    assert not comment.is_visible(), "the comment is folded until asked for"
+    w.get_by_text("Добавить комментарий").click()
+    comment.fill("Всё хорошо")
     w.get_by_role("button", name="Отправить оценку").click()
     w.get_by_role("status").filter(has_text="Спасибо").wait_for()
     rows = ratings_for(live_db, world.zags.id)
@@ -88,8 +95,8 @@ def test_keyboard_only_rating_with_a_reason(page, host_site, live_server, world,
     keys = page.keyboard
     keys.press("Tab")
     keys.press("Space")  # simplicity: 1, the minimum, so its reasons appear
-    label = w.locator('input[name="simplicity"][value="1"]').locator("xpath=..")
-    assert label.evaluate("el => getComputedStyle(el).outlineStyle") == "solid", "focus must be visible"
+    face = w.locator('input[name="simplicity"][value="1"] + span')
+    assert face.evaluate("el => getComputedStyle(el).outlineStyle") == "solid", "focus must be visible"
     assert w.get_by_role("group", name="Что пошло не так?").is_visible()
     keys.press("Tab")
     keys.press("Space")  # the first reason
@@ -102,6 +109,9 @@ def test_keyboard_only_rating_with_a_reason(page, host_site, live_server, world,
     keys.press("Tab")
     for _ in range(4):
         keys.press("ArrowDown")  # politeness: 5
+    assert w.get_by_text("Очень доброжелательно, помогли во всём").is_visible()
+    keys.press("Tab")
+    keys.press("Enter")  # opens "add a comment"
     keys.press("Tab")
     keys.type("С клавиатуры")
     assert w.get_by_text("12 из 2000 символов").is_visible()
@@ -122,7 +132,11 @@ def test_radio_groups_are_labelled_for_assistive_technology(page, host_site, liv
     ready(page)
     group = w.get_by_role("radiogroup", name="Вежливость и доброжелательность сотрудников")
     assert group.get_by_role("radio").count() == 5
-    assert group.get_by_role("radio", name="1 Грубо и неуважительно").count() == 1
+    # each score is named by its number and described by what it means
+    lowest = group.get_by_role("radio", name="1", exact=True)
+    expect(lowest).to_have_accessible_description("Грубо и неуважительно")
+    expect(group.get_by_role("radio", name="5", exact=True)).to_have_accessible_description(
+        "Очень доброжелательно, помогли во всём")
     assert w.get_by_role("radiogroup").count() == 4
     assert w.get_by_role("status").get_attribute("aria-live") == "polite"
 
