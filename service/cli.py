@@ -12,6 +12,7 @@ from service.backup import backup_command
 from service.cabinet.reports import report_command
 from service.ledger_web import verify_ledger_command
 from service.digests import send_digests_command
+from service.monitoring import monitor_command
 from service.mail import send_mail_command
 from service.db import analyze, database, migrate
 from service.errors import ApiError
@@ -121,5 +122,5 @@ def rebuild_aggregates_command():
 def register(app):
     for command in (demo_command, create_user_command, create_token_command, rebuild_aggregates_command,
                     backup_command, verify_ledger_command, send_mail_command,
-                    send_digests_command, report_command):
+                    send_digests_command, report_command, monitor_command):
         app.cli.add_command(command)

@@ -85,6 +85,11 @@ def _hold(value):
     return rules
 
 
+def _low_score(value):
+    from service.monitoring import parse_thresholds  # the rule lives with the job
+    return parse_thresholds(value)
+
+
 def _mail(environ):
     """OCENKA_SMTP_URL and OCENKA_MAIL_FROM, checked now so that a wrong
     address stops the start instead of every letter. Without a URL letters
@@ -119,6 +124,7 @@ def from_environment(instance_path, environ=os.environ):
         "TIMEZONE": environ.get("OCENKA_TIMEZONE", "Europe/Minsk"),
         "MIN_RATINGS": _min_ratings(environ.get("OCENKA_MIN_RATINGS")),
         "HOLD": _hold(environ.get("OCENKA_HOLD")),
+        "LOW_SCORE": _low_score(environ.get("OCENKA_LOW_SCORE")),
         **_mail(environ),
         # A rating with a 2,000-character comment is far below this; anything
         # bigger is not a rating.

@@ -145,6 +145,13 @@ def _v20_ranking_snapshots(db):
     db.create_tables(models.RANKING_TABLES, safe=True)
 
 
+def _v22_monitoring(db):
+    # Notices sent before name no object: the monitoring job treats a
+    # month already noticed to the organization as sent.
+    _add_missing_columns(db, models.Notification, ["object", "figures", "overdue_since"])
+    _add_missing_indexes(db, models.Notification)
+
+
 MIGRATIONS = [
     (1, "ratings, organizations, registries, notifications, users", _v1_raw_tables),
     (2, "aggregates per object and period, roll-up membership (filled from the ratings)", _v2_object_aggregates),
@@ -164,4 +171,6 @@ MIGRATIONS = [
      _v19_natural_order_and_trigrams),
     (20, "rankings: each group's rows stored with the ledger entry they are exact for, read by a worker that has "
          "none cached", _v20_ranking_snapshots),
+    (22, "monitoring: the object and figures of a low-score notice, one per object and month; when a planned item "
+         "went overdue", _v22_monitoring),
 ]

@@ -439,11 +439,22 @@ class Notification(BaseModel):
     report = TextField(null=True)
     created = DateTimeField(default=utcnow)
     updated = DateTimeField(default=utcnow)
+    # Set by the monitoring job (schema version 22): the object whose month
+    # was low (the organization itself or one of its subdivisions) and its
+    # figures for that month as they were when the notice went out.
+    object = ForeignKeyField(RatableObject, null=True, backref="low_score_notifications", on_delete="CASCADE")
+    figures = JSONField(null=True)
+    # The first day a planned item was past its control date, as the
+    # monitoring job found it; kept after the item is done, so that a late
+    # completion stays on record.
+    overdue_since = DateField(null=True)
 
     class Meta:
         # The moderator's list of low-score notices and the planned items
-        # past their control date stay indexed reads as years go by.
-        indexes = ((("kind", "id"), False), (("status", "control_date"), False))
+        # past their control date stay indexed reads as years go by. One
+        # monitoring notice per object and month, however many runs race.
+        indexes = ((("kind", "id"), False), (("status", "control_date"), False),
+                   (("object", "period"), True))
 
     def is_overdue(self, today=None):
         today = today or datetime.date.today()

@@ -133,9 +133,13 @@ def test_each_sees_what_was_sent_and_received(client, world, scene):
     assert client.get(f"{API}/notifications", headers=auth["operator"]).status_code == 403
     assert client.get(f"{API}/notifications").status_code == 401
     assert client.get(f"{API}/notifications?box=trash", headers=auth["staff"]).status_code == 400
+    # The filter form's "any status" is an empty value, not a bad one.
+    assert ids(listing(client, auth["moderator"], "?status=&overdue=1")) == []
+    assert ids(listing(client, auth["moderator"], "?status=")) == [to_body, to_clinic, to_school]
     item = listing(client, auth["staff"])["items"][0]
     assert set(item) == {"id", "organization", "kind", "sender", "text", "period", "status", "control_date",
-                         "report", "overdue", "moves", "created", "updated"}
+                         "report", "overdue", "moves", "created", "updated", "object", "figures", "overdue_since"}
+    assert item["object"] is None and item["figures"] is None  # sent by hand: no monitoring figures
     assert item["moves"] == ["in_work", "planned", "done"]
 
 

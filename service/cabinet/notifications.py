@@ -19,7 +19,7 @@ import functools
 import operator
 
 from flask import abort, jsonify, redirect, request, url_for
-from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
+from marshmallow import EXCLUDE, RAISE, Schema, fields, pre_load, validate
 from peewee import JOIN
 
 from service import i18n, notifications, structure
@@ -52,6 +52,11 @@ class ListQuery(Schema):
     overdue = fields.Boolean(load_default=False)
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
     per_page = fields.Integer(load_default=PER_PAGE, validate=validate.Range(min=1, max=500))
+
+    @pre_load
+    def drop_blanks(self, data, **kwargs):
+        # The filter form sends "any status" as an empty value.
+        return {key: value for key, value in data.items() if value != ""}
 
 
 class NewNotification(Schema):
@@ -127,6 +132,19 @@ def moves_for(user, notification):
 
 # -- reading -------------------------------------------------------------------
 
+def _with_names(query):
+    """The names of the addressee, the sender and the object a monitoring
+    notice is about, beside each notification."""
+    N = Notification
+    To, From, About = (RatableObject.alias("addressee"), RatableObject.alias("sender"),
+                       RatableObject.alias("about"))
+    return (query.select_extend(To.name.alias("organization_name"), From.name.alias("sender_name"),
+                                About.name.alias("object_name"))
+            .join(To, on=(N.organization == To.id))
+            .join(From, JOIN.LEFT_OUTER, on=(N.sender == From.id))
+            .join(About, JOIN.LEFT_OUTER, on=(N.object == About.id)))
+
+
 def _listing(user, args):
     """One page of the notifications ``user`` sees, newest first, with the
     names of the addressee and the sender, and how many there are in all.
@@ -142,21 +160,15 @@ def _listing(user, args):
         where &= N.kind == args["kind"]
     if args["overdue"]:
         where &= notifications.overdue()
-    To, From = RatableObject.alias("addressee"), RatableObject.alias("sender")
-    page = (N.select(N, To.name.alias("organization_name"), From.name.alias("sender_name"))
-            .join(To, on=(N.organization == To.id))
-            .join(From, JOIN.LEFT_OUTER, on=(N.sender == From.id))
-            .where(where).order_by(N.id.desc()).paginate(args["page"], args["per_page"]).objects())
+    page = _with_names(N.select(N)).where(where).order_by(N.id.desc()).paginate(args["page"], args["per_page"])
+    page = page.objects()
     return list(page), N.select().where(where).count()
 
 
 def _one(notification_id):
     N = Notification
-    To, From = RatableObject.alias("addressee"), RatableObject.alias("sender")
-    found = (N.select(N, To.name.alias("organization_name"), From.name.alias("sender_name"))
-             .join(To, on=(N.organization == To.id))
-             .join(From, JOIN.LEFT_OUTER, on=(N.sender == From.id))
-             .where(N.id == notification_id).objects().first()) if 0 < notification_id <= MAX_ID else None
+    found = (_with_names(N.select(N)).where(N.id == notification_id).objects().first()
+             if 0 < notification_id <= MAX_ID else None)
     if found is None:
         raise ApiError({"notification": ["not found"]}, status=404)
     return found
@@ -171,7 +183,11 @@ def as_json(n, user):
             "kind": n.kind, "sender": {"id": n.sender_id, "name": n.sender_name} if n.sender_id else None,
             "text": n.text, "period": n.period, "status": n.status,
             "control_date": n.control_date.isoformat() if n.control_date else None, "report": n.report,
-            "overdue": notifications.is_overdue(n), "moves": moves_for(user, n),
+            "object": {"id": n.object_id, "name": n.object_name} if n.object_id else None,
+            "figures": n.figures,
+            "overdue": notifications.is_overdue(n),
+            "overdue_since": n.overdue_since.isoformat() if n.overdue_since else None,
+            "moves": moves_for(user, n),
             "created": _stamp(n.created), "updated": _stamp(n.updated)}
 
 
@@ -338,7 +354,17 @@ def _notification_page(user, notification_id, errors=None, status=200, form=None
                        title=t(f"cabinet.notif.kind.{notification.kind}"), n=notification,
                        moves=moves_for(user, notification), overdue=notifications.is_overdue(notification),
                        first_date=today.isoformat(), last_date=notifications.latest_control_date(today).isoformat(),
-                       form=form or {}, saved=request.args.get("saved"), link_to=_link_to)
+                       form=form or {}, saved=request.args.get("saved"), link_to=_link_to,
+                       ratings_link=_ratings_link(user, notification))
+
+
+def _ratings_link(user, notification):
+    """The ratings of the month behind a monitoring notice, for those who
+    may read them."""
+    if not notification.object_id or not can.allowed(user, can.READ_RATINGS, notification.object):
+        return None
+    return _link_to("cabinet.ratings_page", object=notification.object_id, period=notification.period,
+                    comment="any")
 
 
 @pages.get("/notifications/<int:notification_id>")
@@ -363,6 +389,9 @@ def notification_transition_page(notification_id):
 
 _STRINGS = {
     "ru": {
+        "cabinet.notif.monitoring": "мониторинг (автоматически)",
+        "cabinet.notif.object": "Объект оценки", "cabinet.notif.overdue_since": "Просрочено с",
+        "cabinet.notif.ratings_behind": "Оценки и комментарии за этот месяц",
         "cabinet.notif.kind.low_score": "Уведомление о низких оценках",
         "cabinet.notif.kind.recommendation": "Рекомендация",
         "cabinet.notif.status.new": "новое", "cabinet.notif.status.in_work": "в работе",
@@ -409,6 +438,9 @@ _STRINGS = {
         "cabinet.notif.error.invalid": "Неверное значение.",
     },
     "be": {
+        "cabinet.notif.monitoring": "маніторынг (аўтаматычна)",
+        "cabinet.notif.object": "Аб'ект ацэнкі", "cabinet.notif.overdue_since": "Пратэрмінавана з",
+        "cabinet.notif.ratings_behind": "Ацэнкі і каментарыі за гэты месяц",
         "cabinet.notif.kind.low_score": "Апавяшчэнне пра нізкія ацэнкі",
         "cabinet.notif.kind.recommendation": "Рэкамендацыя",
         "cabinet.notif.status.new": "новае", "cabinet.notif.status.in_work": "у рабоце",
@@ -455,6 +487,9 @@ _STRINGS = {
         "cabinet.notif.error.invalid": "Няправільнае значэнне.",
     },
     "en": {
+        "cabinet.notif.monitoring": "the monitoring (automatic)",
+        "cabinet.notif.object": "Object rated", "cabinet.notif.overdue_since": "Overdue since",
+        "cabinet.notif.ratings_behind": "The month's ratings and comments",
         "cabinet.notif.kind.low_score": "Low-score notification",
         "cabinet.notif.kind.recommendation": "Recommendation",
         "cabinet.notif.status.new": "new", "cabinet.notif.status.in_work": "in work",
@@ -501,6 +536,9 @@ _STRINGS = {
         "cabinet.notif.error.invalid": "Invalid value.",
     },
     "tt": {
+        "cabinet.notif.monitoring": "мониторинг (автоматик рәвештә)",
+        "cabinet.notif.object": "Бәяләү объекты", "cabinet.notif.overdue_since": "Вакыты чыккан:",
+        "cabinet.notif.ratings_behind": "Бу айның бәяләре һәм аңлатмалары",
         "cabinet.notif.kind.low_score": "Түбән бәяләр турында белдерү",
         "cabinet.notif.kind.recommendation": "Тәкъдим",
         "cabinet.notif.status.new": "яңа", "cabinet.notif.status.in_work": "эштә",

@@ -453,6 +453,84 @@ def test_staff_answer_a_comment_the_moderator_approves_it_and_it_appears(open_pa
     expect(shown.locator(".answer .text")).to_have_text(answer)
 
 
+# -- 4b: a low month leads to a notice, a plan and, when late, an overdue mark -----------
+
+def test_the_monitoring_notice_is_planned_by_the_staff_and_goes_overdue(open_page, live_server, live_app, live_db,
+                                                                        staff_of_the_portal, monkeypatch):
+    import datetime
+    from service import monitoring, notifications, structure
+    from service.models import Notification
+    mark = tag()
+    org = factories.organization(f"УЗ «Лидская центральная районная больница» {mark}", "grodno", ("health",),
+                                 locality="г. Лида")
+    reception = structure.add_subdivision(org, "Регистратура поликлиники")
+    client = live_app.test_client()
+    for scores, comment in (((2, 2, 1, 2), "Талон к терапевту только через две недели"),
+                            ((1, 2, 2, 1), "В регистратуре грубят и не берут трубку"),
+                            ((3, 3, 2, 3), None), ((2, 3, 2, 2), None), ((2, 2, 2, 3), None)):
+        extra = {"comment": comment} if comment else {}
+        assert factories.rate(client, reception.id, *scores, **extra).status_code == 201
+    month = Rating.select(Rating.month).where(Rating.object == reception.id).scalar()
+    month = f"{month // 100}-{month % 100:02d}"
+    low, sent = monitoring.send_low_score_notices(month)
+    assert sent >= 1
+    notice = Notification.get((Notification.object == reception.id) & (Notification.period == month))
+    staff = person(User.STAFF, org)
+
+    # The staff read it: the object, the month's figures, the comments and a way to the ratings.
+    page = open_page()
+    sign_in(page, live_server, staff.email)
+    nav(page, "Notifications")
+    page.get_by_role("link", name=re.compile("Регистратура поликлиники")).click()
+    accessible(page)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Low-score notification")
+    facts = page.locator("dl.facts")
+    expect(facts).to_contain_text("Fromthe monitoring (automatic)")
+    expect(facts).to_contain_text("Object rated")
+    expect(facts).to_contain_text("Регистратура поликлиники")
+    expect(facts).to_contain_text("2.10")
+    expect(page.get_by_text("В регистратуре грубят", exact=False)).to_be_visible()
+    shot(page, "notification-low-score")
+
+    # They plan measures: four months ahead is refused, two accepted.
+    today = notifications.today()
+    plan = form_with(page, "Control date")
+    date = field(plan, "Control date")
+    date.fill(notifications.months_ahead(today, 4).isoformat())
+    plan.get_by_role("button", name="Plan").click()
+    assert date.evaluate("e => e.validity.rangeOverflow"), "the browser itself refuses it"
+    # Past the browser's check (an older browser), the service refuses it.
+    date.evaluate("e => e.removeAttribute('max')")
+    plan.get_by_role("button", name="Plan").click()
+    expect(page.locator("#e-control_date")).to_contain_text("The control date must be from")
+    accessible(page)
+    assert Notification.get_by_id(notice.id).status == Notification.NEW
+    control = notifications.months_ahead(today, 2)
+    plan = form_with(page, "Control date")
+    field(plan, "Control date").fill(control.isoformat())
+    plan.get_by_role("button", name="Plan").click()
+    expect(page.get_by_role("status")).to_have_text("Saved.")
+    accessible(page)
+    assert Notification.get_by_id(notice.id).control_date == control
+
+    # The control date passes: the job marks it, the moderator sees it overdue.
+    later = control + datetime.timedelta(days=1)
+    monkeypatch.setattr(notifications, "today", lambda: later)
+    assert monitoring.mark_overdue(later) >= 1
+    moderator = open_page()
+    sign_in(moderator, live_server, staff_of_the_portal.moderator)
+    nav(moderator, "Notifications")
+    moderator.get_by_label("Overdue only").check()
+    moderator.get_by_role("button", name="Show").click()
+    accessible(moderator)
+    row = moderator.locator("tr").filter(has_text="Регистратура поликлиники")
+    expect(row).to_contain_text("overdue")
+    shot(moderator, "notifications-overdue")
+    row.get_by_role("link").click()
+    accessible(moderator)
+    expect(moderator.locator("dl.facts")).to_contain_text(f"Overdue since{later.isoformat()}")
+
+
 # -- 5: bad input -------------------------------------------------------------------------------
 
 def test_a_bad_unp_is_named_beside_the_field_and_nothing_is_stored(open_page, live_server, live_db, world,
