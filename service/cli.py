@@ -111,6 +111,8 @@ def rebuild_aggregates_command():
         for key in differences[:50]:
             if key[0] == "organization":
                 click.echo(f"  organization {key[1]} (rolled up), period {key[2]}")
+            elif key[0] == "service":
+                click.echo(f"  object {key[1]}, service {key[2]}, period {key[3]}")
             else:
                 click.echo(f"  object {key[0]}, period {key[1]}")
         if len(differences) > 50:

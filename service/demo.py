@@ -278,42 +278,20 @@ def _fill_aggregates():
     """The aggregates of the ratings just loaded, summed by the database:
     what ``ranking.rebuild_aggregates`` computes (tests/test_demo.py checks
     that it finds nothing to change), without moving millions of rows
-    through Python. A rating's month maps to its five periods through a
-    small table of the months present."""
+    through Python."""
     if not is_sqlite():
         # Millions of rows grouped in memory rather than in batches on disk,
         # for this transaction only.
         database.execute_sql("SET LOCAL work_mem = '256MB'")
-    months = [m for m, in database.execute_sql("SELECT DISTINCT month FROM rating").fetchall()]
-    database.execute_sql("CREATE TEMPORARY TABLE demo_period (month INTEGER, period VARCHAR(8))")
-    bulk_insert_rows("demo_period", ("month", "period"),
-                     [(m, key) for m in months for key in ranking.periods_of_month(m)])
-    total = "(r.simplicity + r.information + r.timeliness + r.politeness)"
-    # Summed per object and month first (each rating once), then the
-    # months' sums into their five periods: a fifth of the rows to group.
-    sums = ("n", "simplicity", "information", "timeliness", "politeness", "satisfied", "squares", "verified")
-    database.execute_sql(
-        f"INSERT INTO object_aggregate (object_id, period, {', '.join(sums)}) "
-        f"SELECT m.object_id, p.period, {', '.join(f'SUM(m.{c})' for c in sums)} FROM ("
-        "SELECT r.object_id, r.month, COUNT(*) AS n, SUM(r.simplicity) AS simplicity, "
-        "SUM(r.information) AS information, SUM(r.timeliness) AS timeliness, SUM(r.politeness) AS politeness, "
-        f"SUM(CASE WHEN {total} >= {ranking.SATISFIED_TOTAL} THEN 1 ELSE 0 END) AS satisfied, "
-        f"SUM({total} * {total}) AS squares, SUM(CASE WHEN r.verified THEN 1 ELSE 0 END) AS verified "
-        f"FROM rating r WHERE r.status = '{Rating.COUNTED}' GROUP BY r.object_id, r.month"
-        ") m JOIN demo_period p ON p.month = m.month GROUP BY m.object_id, p.period")
-    database.execute_sql("DROP TABLE demo_period")
+    ranking.insert_aggregates_from_ratings("object_aggregate", ("object_id",))
+    ranking.insert_aggregates_from_ratings("service_aggregate", ("object_id", "service_id"),
+                                           "AND r.service_id IS NOT NULL")
     # The roll-up as rebuild_rollup_aggregates makes it (without comparing
     # with the stored rows first: there are none).
     R = RollupAggregate
     R.insert_from(ranking._rollup_sums_query(),
                   fields=[R.organization, R.period] + [getattr(R, name) for name in ranking._SUM_FIELDS]).execute()
     Meta.bump(ranking.STRUCTURE)
-
-
-def bulk_insert_rows(table, columns, rows):
-    placeholder = "?" if is_sqlite() else "%s"
-    database.cursor().executemany(
-        f'INSERT INTO "{table}" ({", ".join(columns)}) VALUES ({", ".join([placeholder] * len(columns))})', rows)
 
 
 REJECTIONS = ["Оскорбительные выражения", "Отзыв не о качестве услуги", "Содержит персональные данные"]

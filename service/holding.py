@@ -157,7 +157,8 @@ def decide(found, decision):
             Rating.update(status=status).where(Rating.id == rating.id).execute()
             if status == Rating.COUNTED:
                 scores = {c: getattr(rating, c) for c in BASE_CRITERIA}
-                ranking.add_to_aggregates(rating.object_id, rating.month, scores, verified=rating.verified)
+                ranking.add_to_aggregates(rating.object_id, rating.month, scores, verified=rating.verified,
+                                          service=rating.service_id)
             ledger.record_status(rating, status, now)
             changed += 1
     if changed and status == Rating.COUNTED:

@@ -67,7 +67,10 @@ def _v5_rating_status(db):
 def _v6_spread_and_verified(db):
     for model in (models.ObjectAggregate, models.RollupAggregate):
         _add_missing_columns(db, model, ["squares", "verified"])
-    ranking.rebuild_aggregates()
+    # Not rebuild_aggregates: the service aggregates it also rebuilds come
+    # in version 21.
+    ranking.rebuild_object_aggregates()
+    ranking.rebuild_rollup_aggregates()
 
 
 # The ranking's covering index before version 12, by peewee's name for it.
@@ -145,6 +148,14 @@ def _v20_ranking_snapshots(db):
     db.create_tables(models.RANKING_TABLES, safe=True)
 
 
+def _v21_service_aggregates(db):
+    db.create_tables([models.ServiceAggregate], safe=True)
+    # Summed by the database: a large portal's ratings need not pass
+    # through Python (tests/test_db.py checks it equals a rescan).
+    ranking.insert_aggregates_from_ratings("service_aggregate", ("object_id", "service_id"),
+                                           "AND r.service_id IS NOT NULL")
+
+
 def _v22_monitoring(db):
     # Notices sent before name no object: the monitoring job treats a
     # month already noticed to the organization as sent.
@@ -171,6 +182,8 @@ MIGRATIONS = [
      _v19_natural_order_and_trigrams),
     (20, "rankings: each group's rows stored with the ledger entry they are exact for, read by a worker that has "
          "none cached", _v20_ranking_snapshots),
+    (21, "aggregates per object, service and period (the reports' figures per service), filled from the ratings",
+     _v21_service_aggregates),
     (22, "monitoring: the object and figures of a low-score notice, one per object and month; when a planned item "
          "went overdue", _v22_monitoring),
 ]

@@ -294,6 +294,21 @@ class RollupAggregate(PeriodSums):
                      "satisfied", "squares"), False),)
 
 
+class ServiceAggregate(PeriodSums):
+    """The same sums as ``ObjectAggregate``, of one object's ratings that
+    name one service, for one period (schema version 21): kept with each
+    rating like the others, so that the reports' figures per service are
+    sums of stored rows, never a scan of the ratings. A rating without a
+    service is in no row of this table."""
+    object = ForeignKeyField(RatableObject, backref="service_aggregates", on_delete="CASCADE")
+    service = ForeignKeyField(Service, backref="aggregates", on_delete="CASCADE")
+
+    class Meta:
+        primary_key = CompositeKey("object", "service", "period")
+        # A report reads one or two periods of every service at once.
+        indexes = ((("period", "service", "object"), False),)
+
+
 class RollupMember(BaseModel):
     """``object`` counts toward ``organization``'s figures: the organization
     itself, its subdivisions and, for an authorized body, everything in its
@@ -608,8 +623,8 @@ class RankingSnapshot(BaseModel):
 
 RAW_TABLES = [Meta, Sphere, Region, RatableObject, ObjectSphere, Service, ObjectService,
               ExtraCriterion, Rating, RatingExtra, Registry, RegistryEntry, User, Notification]
-# Tables derived from the raw ones, added in versions 2 and 3 and rebuildable.
-DERIVED_TABLES = [ObjectAggregate, RollupMember, RollupAggregate]
+# Tables derived from the raw ones, added in versions 2, 3 and 21 and rebuildable.
+DERIVED_TABLES = [ObjectAggregate, RollupMember, RollupAggregate, ServiceAggregate]
 # The cabinets' accounts and audit log, added in version 4.
 CABINET_TABLES = [UserSession, ApiToken, AccountLink, SignInFailure, AuditEntry]
 # Proof of service, added in version 15.

@@ -34,9 +34,10 @@
 * A rating belongs to the calendar month (in ``OCENKA_TIMEZONE``) in which
   it arrived, and so to that month's quarter, half-year and year.
 
-Figures are kept as integer sums per object and period (``ObjectAggregate``)
-and updated in the same transaction as each rating, so reading them never
-rescans the ratings; ``rebuild_aggregates`` recomputes them from the raw
+Figures are kept as integer sums per object and period (``ObjectAggregate``,
+and per object, service and period in ``ServiceAggregate`` for the ratings
+that name a service) and updated in the same transaction as each rating,
+so reading them never rescans the ratings; ``rebuild_aggregates`` recomputes them from the raw
 ratings and says what differed.
 """
 import json
@@ -55,10 +56,10 @@ import numpy as np
 from flask import current_app, has_app_context, has_request_context, request
 from peewee import DatabaseError, Value, fn
 
-from service.db import DatabaseBusy, bulk_insert, database, run, write_transaction
+from service.db import DatabaseBusy, bulk_insert, database, is_sqlite, run, write_transaction
 from service.models import (
     BASE_CRITERIA, Meta, ObjectAggregate, ObjectSphere, RankingSnapshot, RatableObject, Rating,
-    Registry, RegistryEntry, RollupAggregate, RollupMember,
+    Registry, RegistryEntry, RollupAggregate, RollupMember, ServiceAggregate,
 )
 
 PRIOR_WEIGHT = 10
@@ -266,20 +267,25 @@ def object_figures(obj, period):
 # -- writing ------------------------------------------------------------------
 
 def _upsert_sql(table, key, rows):
+    """One statement adding ``rows`` ratings' values to ``table``'s rows
+    keyed by ``key`` (its key columns but the period, comma-separated)."""
     sums = ("simplicity", "information", "timeliness", "politeness", "satisfied", "squares", "verified")
-    values = ", ".join(["(?, ?, 1, ?, ?, ?, ?, ?, ?, ?)"] * rows)
+    keys = "?, " * (key.count(",") + 1)
+    values = ", ".join([f"({keys}?, 1, ?, ?, ?, ?, ?, ?, ?)"] * rows)
     updates = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in ("n", *sums))
     return (f"INSERT INTO {table} ({key}, period, n, {', '.join(sums)}) VALUES {values} "
             f"ON CONFLICT ({key}, period) DO UPDATE SET {updates}")
 
 
 _OBJECT_UPSERT = _upsert_sql("object_aggregate", "object_id", 5)
+_SERVICE_UPSERT = _upsert_sql("service_aggregate", "object_id, service_id", 5)
 _OWNERS = "SELECT organization_id FROM rollup_member WHERE object_id = ?"
 
 
-def add_to_aggregates(object_id, month, scores, verified=False):
-    """Counts one rating in its object's five periods and in those of every
-    organization it rolls up into; call inside the rating's own
+def add_to_aggregates(object_id, month, scores, verified=False, service=None):
+    """Counts one rating in its object's five periods, in those of every
+    organization it rolls up into and, when it names a service, in the
+    object's sums for that service; call inside the rating's own
     transaction. (Plain SQL: this runs for every rating.)"""
     satisfied = 1 if is_satisfied(scores) else 0
     total = sum(scores[c] for c in BASE_CRITERIA)
@@ -287,35 +293,50 @@ def add_to_aggregates(object_id, month, scores, verified=False):
               total * total, 1 if verified else 0)
     periods = periods_of_month(month)
     run(_OBJECT_UPSERT, [v for period in periods for v in (object_id, period, *values)])
+    if service is not None:
+        run(_SERVICE_UPSERT, [v for period in periods for v in (object_id, service, period, *values)])
     owners = [row[0] for row in run(_OWNERS, (object_id,)).fetchall()]
     if owners:
         run(_upsert_sql("rollup_aggregate", "organization_id", len(owners) * len(periods)),
             [v for owner in owners for period in periods for v in (owner, period, *values)])
 
 
-def aggregates_from_ratings():
-    """{(object_id, period): Sums} recomputed from the raw ratings: one
-    grouped scan per object and month, then rolled up to longer periods."""
+def aggregates_from_ratings(keys=(Rating.object,), where=None):
+    """{(object_id, period): Sums} recomputed from the raw counted ratings:
+    one grouped scan per object and month, then rolled up to longer
+    periods. ``keys`` and ``where`` group and choose otherwise (the
+    service aggregates: by object and service, ratings naming one)."""
     R = Rating
     total = R.simplicity + R.information + R.timeliness + R.politeness
     satisfied = fn.SUM((total >= SATISFIED_TOTAL).cast("integer"))
-    query = (R.select(R.object, R.month, fn.COUNT(R.id), fn.SUM(R.simplicity), fn.SUM(R.information),
+    condition = R.status == Rating.COUNTED
+    if where is not None:
+        condition &= where
+    query = (R.select(*keys, R.month, fn.COUNT(R.id), fn.SUM(R.simplicity), fn.SUM(R.information),
                       fn.SUM(R.timeliness), fn.SUM(R.politeness), satisfied, fn.SUM(total * total),
                       fn.SUM(R.verified.cast("integer")))
-              .where(R.status == Rating.COUNTED)
-              .group_by(R.object, R.month).tuples())
+              .where(condition)
+              .group_by(*keys, R.month).tuples())
     result = defaultdict(Sums)
-    for object_id, month, *values in query.iterator():
-        month_sums = _sums(values)
-        for key in periods_of_month(month):
-            result[(object_id, key)].add(month_sums)
+    width = len(keys)
+    for row in query.iterator():
+        key, month, month_sums = row[:width], row[width], _sums(row[width + 1:])
+        for period in periods_of_month(month):
+            result[(*key, period)].add(month_sums)
     return result
 
 
+def service_aggregates_from_ratings():
+    """{(object_id, service_id, period): Sums} of the counted ratings that
+    name a service, recomputed from the raw ratings."""
+    return aggregates_from_ratings((Rating.object, Rating.service), Rating.service.is_null(False))
 
-def _stored(model, key_field):
-    columns = [key_field, model.period] + [getattr(model, name) for name in _SUM_FIELDS]
-    return {(key, period): _sums(values) for key, period, *values in model.select(*columns).tuples().iterator()}
+
+
+def _stored(model, *key_fields):
+    columns = [*key_fields, model.period] + [getattr(model, name) for name in _SUM_FIELDS]
+    width = len(key_fields) + 1
+    return {tuple(row[:width]): _sums(row[width:]) for row in model.select(*columns).tuples().iterator()}
 
 
 def stored_aggregates():
@@ -324,6 +345,10 @@ def stored_aggregates():
 
 def stored_rollup_aggregates():
     return _stored(RollupAggregate, RollupAggregate.organization)
+
+
+def stored_service_aggregates():
+    return _stored(ServiceAggregate, ServiceAggregate.object, ServiceAggregate.service)
 
 
 def _rollup_sums_query():
@@ -372,15 +397,63 @@ def rebuild_rollup_aggregates():
     return differences
 
 
+def insert_aggregates_from_ratings(table, keys, where=""):
+    """Fills the empty aggregate ``table`` from the counted ratings,
+    grouped by the rating columns ``keys`` (its key columns but the
+    period), summed by the database: what the ``…_from_ratings`` functions
+    compute, without moving millions of rows through Python (the demo at
+    ten times the real portal, an upgrade of a large database). ``where``
+    adds a condition on the ratings ``r``."""
+    months = [m for m, in database.execute_sql("SELECT DISTINCT month FROM rating").fetchall()]
+    # A rating's month maps to its five periods through a small table of
+    # the months present.
+    database.execute_sql("CREATE TEMPORARY TABLE aggregate_period (month INTEGER, period VARCHAR(8))")
+    placeholder = "?" if is_sqlite() else "%s"
+    database.cursor().executemany(f"INSERT INTO aggregate_period (month, period) VALUES ({placeholder}, "
+                                  f"{placeholder})", [(m, key) for m in months for key in periods_of_month(m)])
+    total = "(r.simplicity + r.information + r.timeliness + r.politeness)"
+    sums = ("n", "simplicity", "information", "timeliness", "politeness", "satisfied", "squares", "verified")
+    grouped = ", ".join(f"r.{k}" for k in keys)
+    outer = ", ".join(f"m.{k}" for k in keys)
+    # Summed per key and month first (each rating once), then the months'
+    # sums into their five periods: a fifth of the rows to group.
+    database.execute_sql(
+        f"INSERT INTO {table} ({', '.join(keys)}, period, {', '.join(sums)}) "
+        f"SELECT {outer}, p.period, {', '.join(f'SUM(m.{c})' for c in sums)} FROM ("
+        f"SELECT {grouped}, r.month, COUNT(*) AS n, SUM(r.simplicity) AS simplicity, "
+        "SUM(r.information) AS information, SUM(r.timeliness) AS timeliness, SUM(r.politeness) AS politeness, "
+        f"SUM(CASE WHEN {total} >= {SATISFIED_TOTAL} THEN 1 ELSE 0 END) AS satisfied, "
+        f"SUM({total} * {total}) AS squares, SUM(CASE WHEN r.verified THEN 1 ELSE 0 END) AS verified "
+        f"FROM rating r WHERE r.status = '{Rating.COUNTED}' {where} GROUP BY {grouped}, r.month"
+        f") m JOIN aggregate_period p ON p.month = m.month GROUP BY {outer}, p.period")
+    database.execute_sql("DROP TABLE aggregate_period")
+
+
+def rebuild_service_aggregates():
+    """Replaces the service aggregates by a recomputation from the raw
+    ratings; returns the keys whose stored sums differed."""
+    with database.atomic():
+        fresh = service_aggregates_from_ratings()
+        differences = _differences(fresh, stored_service_aggregates())
+        ServiceAggregate.delete().execute()
+        A = ServiceAggregate
+        bulk_insert(A, [A.object, A.service, A.period] + [getattr(A, name) for name in _SUM_FIELDS],
+                    ((o, s, p, *(getattr(sums, name) for name in _SUM_FIELDS))
+                     for (o, s, p), sums in fresh.items()))
+    return differences
+
+
 def rebuild_aggregates():
     """Recomputes every aggregate from the raw ratings. Returns the keys
     whose stored sums differed (missing, extra or unequal), object
-    aggregates as ``(object_id, period)`` and rolled-up ones as
-    ``("organization", organization_id, period)``, so that a drift never
-    passes unnoticed."""
+    aggregates as ``(object_id, period)``, rolled-up ones as
+    ``("organization", organization_id, period)`` and those of a service
+    as ``("service", object_id, service_id, period)``, so that a drift
+    never passes unnoticed."""
     with database.atomic():
         differences = rebuild_object_aggregates()
         differences += [("organization", org, period) for org, period in rebuild_rollup_aggregates()]
+        differences += [("service", *key) for key in rebuild_service_aggregates()]
     return differences
 
 

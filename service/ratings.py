@@ -160,7 +160,7 @@ def submit(payload, client_signals, config):
             RatingExtra.insert_many([(rating_id, c.id, v) for c, v in extras.items()],
                                     fields=[RatingExtra.rating, RatingExtra.criterion, RatingExtra.value]).execute()
         if status == Rating.COUNTED:
-            ranking.add_to_aggregates(obj.id, month, scores, verified=verified)
+            ranking.add_to_aggregates(obj.id, month, scores, verified=verified, service=data["service"])
         # Last: the chain's head stays locked from here to the commit.
         receipt = ledger.record_rating(rating_id, obj.id, month, scores, verified, data["channel"], status, now)
         return rating_id, verified, receipt

@@ -222,6 +222,47 @@ def test_upgrade_to_stored_rankings_adds_their_table(app, db, runner):
     assert client.get("/api/v1/rankings").get_json() == before
 
 
+def test_upgrade_to_service_aggregates_sums_every_counted_rating_naming_a_service(app, db, runner):
+    """A database made before version 21 holds ratings with and without a
+    service, counted, held and rejected, over several months; the step
+    builds the aggregates per service a rescan of the ratings gives, and
+    healthz wants it until then."""
+    from service.db import SchemaVersion
+    from service.models import Service, ServiceAggregate
+    world = factories.small_world()
+    doctor, certificate = (Service.get(Service.code == code) for code in ("doctor-appointment", "medical-certificate"))
+    rows = []
+    for i in range(60):
+        target = (world.clinic, world.clinic_women, world.clinic_kids, world.school)[i % 4]
+        service = (doctor, certificate, None)[i % 3]
+        status = (Rating.COUNTED, Rating.COUNTED, Rating.COUNTED, Rating.HELD, Rating.REJECTED)[i % 5]
+        rows.append(dict(object=target.id, service=service.id if service else None, simplicity=1 + i % 5,
+                         information=5, timeliness=4, politeness=1 + (i * 7) % 5, channel="qr", status=status,
+                         verified=i % 7 == 0, created=datetime.datetime(2026, 1 + i % 9, 3), month=202601 + i % 9,
+                         client_token=str(uuid.uuid4()), client_hash="c" * 32, address_hash="a" * 32))
+    Rating.insert_many(rows).execute()
+    database.drop_tables([ServiceAggregate])
+    SchemaVersion.delete().where(SchemaVersion.version == 21).execute()
+    client = app.test_client()
+    unhealthy = client.get("/healthz")
+    assert unhealthy.status_code == 503 and "21" in unhealthy.get_json()["reason"]
+
+    result = runner.invoke(args=["init-db"])
+    assert result.exit_code == 0, result.output
+    assert "schema version 21: aggregates per object, service and period" in result.output
+    assert client.get("/healthz").status_code == 200
+    stored = ranking.stored_service_aggregates()
+    assert stored == ranking.service_aggregates_from_ratings() and stored
+    # By hand: the clinic's counted appointments with a doctor of the year.
+    mine = [r for r in rows if r["object"] == world.clinic.id and r["service"] == doctor.id
+            and r["status"] == Rating.COUNTED]
+    year = stored[(world.clinic.id, doctor.id, "2026")]
+    assert (year.n, year.simplicity, year.verified) == (len(mine), sum(r["simplicity"] for r in mine),
+                                                         sum(r["verified"] for r in mine))
+    assert sum(s.n for (_, _, period), s in stored.items() if period == "all") == sum(
+        1 for r in rows if r["service"] and r["status"] == Rating.COUNTED)
+
+
 def test_bulk_insert_keeps_every_character_and_null(db):
     """On PostgreSQL bulk_insert streams COPY text: tabs, line breaks,
     backslashes, quotes and nulls come back as they went in."""

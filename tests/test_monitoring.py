@@ -251,7 +251,7 @@ def test_the_upgrade_keeps_notifications_sent_before(app, world, runner, databas
                        for c in ("object_id", "figures", "overdue_since")])
     SchemaVersion.delete().where(SchemaVersion.version >= 22).execute()
     result = runner.invoke(args=["init-db"])
-    assert result.exit_code == 0 and "upgraded from version 20 to 22" in result.output, result.output
+    assert result.exit_code == 0 and "schema version 22: monitoring" in result.output, result.output
     assert {"object_id", "figures", "overdue_since"} <= {c.name for c in database.get_columns("notification")}
     assert "notification_object_id_period" in {i.name for i in database.get_indexes("notification")}
     kept = Notification.get_by_id(note.id)
