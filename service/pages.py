@@ -410,7 +410,9 @@ def _trend_description(points, lang):
     if not rated:
         return t("object.trend.empty", lang)
     first, last = rated[0], rated[-1]
-    return t("object.trend.desc", lang, months=len(points), n=sum(n for _, _, n in points),
+    # Each number agrees with its own noun: two messages with plural forms.
+    return t("object.trend.desc", lang, months=t("object.trend.months", lang, n=len(points)),
+             ratings=t("object.trend.ratings", lang, n=sum(n for _, _, n in points)),
              first=period_label(ranking.Period(first[0]), lang), first_mean=f"{first[1]:.2f}",
              last=period_label(ranking.Period(last[0]), lang), last_mean=f"{last[1]:.2f}")
 
@@ -564,8 +566,8 @@ _STRINGS = {
         "object.rank.of": "{rank} из {size}", "object.rank.none": "нет оценок",
         "object.rank.note": "Изменение — по сравнению с предыдущим месяцем.",
         "object.trend": "Динамика по месяцам", "object.trend.title": "Средняя оценка по месяцам: {name}",
-        "object.trend.desc": "За {months} {months:месяц|месяца|месяцев} — {n} {n:оценка|оценки|оценок}; "
-                             "{first}: {first_mean}, {last}: {last_mean}.",
+        "object.trend.desc": "За {months} — {ratings}; {first}: {first_mean}, {last}: {last_mean}.",
+        "object.trend.months": "{n} {n:месяц|месяца|месяцев}", "object.trend.ratings": "{n} {n:оценка|оценки|оценок}",
         "object.trend.empty": "За последние 24 месяца оценок нет.",
         "object.trend.mean": "Средняя оценка", "object.trend.count": "Число оценок",
         "object.trend.table": "Данные графика таблицей", "object.trend.month": "Месяц",
@@ -627,8 +629,8 @@ _STRINGS = {
         "object.rank.of": "{rank} з {size}", "object.rank.none": "няма ацэнак",
         "object.rank.note": "Змяненне — у параўнанні з папярэднім месяцам.",
         "object.trend": "Дынаміка па месяцах", "object.trend.title": "Сярэдняя ацэнка па месяцах: {name}",
-        "object.trend.desc": "За {months} {months:месяц|месяцы|месяцаў} — {n} {n:ацэнка|ацэнкі|ацэнак}; "
-                             "{first}: {first_mean}, {last}: {last_mean}.",
+        "object.trend.desc": "За {months} — {ratings}; {first}: {first_mean}, {last}: {last_mean}.",
+        "object.trend.months": "{n} {n:месяц|месяцы|месяцаў}", "object.trend.ratings": "{n} {n:ацэнка|ацэнкі|ацэнак}",
         "object.trend.empty": "За апошнія 24 месяцы ацэнак няма.",
         "object.trend.mean": "Сярэдняя ацэнка", "object.trend.count": "Колькасць ацэнак",
         "object.trend.table": "Даныя графіка табліцай", "object.trend.month": "Месяц",
@@ -690,8 +692,8 @@ _STRINGS = {
         "object.rank.of": "{rank} of {size}", "object.rank.none": "no ratings",
         "object.rank.note": "Change: compared with the month before.",
         "object.trend": "Monthly trend", "object.trend.title": "Mean score by month: {name}",
-        "object.trend.desc": "{n} {n:rating|ratings} over {months} {months:month|months}; "
-                             "{first}: {first_mean}, {last}: {last_mean}.",
+        "object.trend.desc": "{ratings} over {months}; {first}: {first_mean}, {last}: {last_mean}.",
+        "object.trend.months": "{n} {n:month|months}", "object.trend.ratings": "{n} {n:rating|ratings}",
         "object.trend.empty": "No ratings in the last 24 months.",
         "object.trend.mean": "Mean score", "object.trend.count": "Number of ratings",
         "object.trend.table": "The chart's data as a table", "object.trend.month": "Month",
@@ -753,7 +755,8 @@ _STRINGS = {
         "object.rank.of": "{size} арасыннан {rank}", "object.rank.none": "бәяләр юк",
         "object.rank.note": "Үзгәреш алдагы ай белән чагыштырып күрсәтелә.",
         "object.trend": "Айлар буенча үзгәреш", "object.trend.title": "Айлар буенча уртача бәя: {name}",
-        "object.trend.desc": "{months} ай эчендә {n} бәя; {first}: {first_mean}, {last}: {last_mean}.",
+        "object.trend.desc": "{months} эчендә {ratings}; {first}: {first_mean}, {last}: {last_mean}.",
+        "object.trend.months": "{n} ай", "object.trend.ratings": "{n} бәя",
         "object.trend.empty": "Соңгы 24 айда бәяләр юк.",
         "object.trend.mean": "Уртача бәя", "object.trend.count": "Бәяләр саны",
         "object.trend.table": "График мәгълүматлары таблица рәвешендә", "object.trend.month": "Ай",
