@@ -135,6 +135,39 @@ def test_a_missing_score_re_renders_with_the_choices_kept(client, world):
     assert stored() == []
 
 
+def details_of(html):
+    """Each folded part of the form: its summary and whether it is open."""
+    return {summary: " open" in attrs for attrs, summary in
+            re.findall(r'<details([^>]*)>\s*<summary>(?:<[^>]+>)*([^<]+)</summary>', html)}
+
+
+def test_optional_parts_are_folded_on_a_fresh_form(client, world, db):
+    service = Service.select().order_by(Service.id).first()
+    structure.offer_services(world.clinic, [service])
+    assert details_of(open_form(client, world.clinic.id)) == {
+        "Указать подразделение и услугу": False, "Добавить комментарий": False,
+        "Код с чека или талона (если есть)": False}
+    school = details_of(open_form(client, world.school.id, "?lang=en"))
+    assert school == {"Add a comment": False, "Code from your receipt or ticket (if you have one)": False}
+    structure.offer_services(world.school, [service])
+    assert "Choose a service" in details_of(open_form(client, world.school.id, "?lang=en"))
+
+
+def test_a_refused_form_opens_the_folded_parts_that_hold_something(client, world, db):
+    service = Service.select().order_by(Service.id).first()
+    structure.offer_services(world.clinic, [service])
+    html = open_form(client, world.clinic.id)
+    data = form_data(html, scores=(5, None, 5, 5), object=str(world.clinic_kids.id), comment="Мало мест")
+    page = client.post(f"/r/{world.clinic.id}", data=data).get_data(as_text=True)
+    assert details_of(page) == {"Указать подразделение и услугу": True, "Добавить комментарий": True,
+                                "Код с чека или талона (если есть)": False}
+    data = form_data(html, scores=(5, None, 5, 5), service=str(service.id))
+    page = client.post(f"/r/{world.clinic.id}", data=data).get_data(as_text=True)
+    assert details_of(page)["Указать подразделение и услугу"] is True
+    assert details_of(page)["Добавить комментарий"] is False
+    assert stored() == []
+
+
 def test_an_invalid_comment_is_refused_next_to_the_field(client, world):
     html = open_form(client, world.school.id)
     response = client.post(f"/r/{world.school.id}", data=form_data(html, comment="a\x07b"))

@@ -23,15 +23,22 @@ def test_rating_with_javascript_disabled(no_js_page, live_server, world, live_db
     assert page.get_by_role("heading", level=1).inner_text() == "Оцените качество услуги"
     assert page.get_by_text(world.clinic.name).first.is_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 320
-    page.get_by_label("Подразделение").select_option(str(world.clinic_women.id))
+    place = page.get_by_label("Подразделение")
+    assert not place.is_visible(), "the subdivision is folded until asked for"
+    page.get_by_text("Указать подразделение").click()
+    place.select_option(str(world.clinic_women.id))
     reasons = page.get_by_role("group", name="Что пошло не так?").first
     assert not reasons.is_visible()
-    page.get_by_role("radiogroup", name="Простота и понятность получения услуги").get_by_text("Очень сложно и непонятно").click()
+    meaning = page.get_by_text("Очень сложно и непонятно")
+    assert not meaning.is_visible()
+    page.get_by_role("radiogroup", name="Простота и понятность получения услуги").get_by_role("radio", name="1").click()
+    assert meaning.is_visible(), "the chosen level's meaning shows under the row without JavaScript"
     assert reasons.is_visible(), "a minimum score shows its reasons without JavaScript"
     reasons.get_by_text("Долгое ожидание в очереди").click()
     page.get_by_role("radiogroup", name="Доступность информации").get_by_role("radio", name="4").click()
     page.get_by_role("radiogroup", name="Соблюдение установленного срока").get_by_role("radio", name="5").click()
     page.get_by_role("radiogroup", name="Вежливость").get_by_role("radio", name="3").click()
+    page.get_by_text("Добавить комментарий").click()
     page.get_by_label("Комментарий").fill("Без скриптов")
     page.screenshot(path=str(DOCS / "widget-rate-page-320.png"), full_page=True)
     page.get_by_role("button", name="Отправить оценку").click()
