@@ -4,16 +4,21 @@ analytic report and the half-year monitoring of a body's registry.
 ``build`` gathers, for every organization in scope, its rolled-up figures
 for the period and the one before, the change, the low-score notifications
 about the period by state (and how many are overdue), and its comments
-answered and not. The data part knows no Flask; ``service/report_files.py``
-writes it as CSV, XLSX or PDF.
+answered and not; and for every service the organizations in scope give or
+were rated for, the figures of the ratings naming it, the previous
+period's and the change. The data part knows no Flask;
+``service/report_files.py`` writes it as CSV, XLSX or PDF.
 """
 import datetime
 from dataclasses import dataclass, field
 
-from peewee import fn
+from peewee import JOIN, fn
 
 from service import notifications, ranking
-from service.models import Notification, RatableObject, Rating, Region, RollupAggregate, RollupMember
+from service.models import (
+    Notification, ObjectService, RatableObject, Rating, Region, RollupAggregate, RollupMember, Service,
+    ServiceAggregate, localized, sort_key,
+)
 
 QUARTERLY, MONITORING = "quarterly", "monitoring"
 KINDS = {QUARTERLY: "quarter", MONITORING: "half"}
@@ -23,8 +28,30 @@ class ReportError(ValueError):
     pass
 
 
+class _Figures:
+    """The period's figures and the previous period's, from their sums."""
+
+    def set_sums(self, sums):
+        self.n = sums.n
+        if sums.n:
+            self.overall = sums.total / 4 / sums.n
+            self.satisfaction = 100.0 * sums.satisfied / sums.n
+            self.verified_share = 100.0 * sums.verified / sums.n
+
+    def set_previous(self, sums):
+        self.previous_n = sums.n
+        if sums.n:
+            self.previous_overall = sums.total / 4 / sums.n
+
+    @property
+    def change(self):
+        if self.overall is None or self.previous_overall is None:
+            return None
+        return self.overall - self.previous_overall
+
+
 @dataclass
-class Row:
+class Row(_Figures):
     id: int
     name: str
     unp: str
@@ -40,11 +67,23 @@ class Row:
     comments: int = 0
     answered: int = 0
 
-    @property
-    def change(self):
-        if self.overall is None or self.previous_overall is None:
-            return None
-        return self.overall - self.previous_overall
+
+@dataclass
+class ServiceRow(_Figures):
+    """One service: the ratings in scope that name it, each once."""
+    id: int
+    code: str
+    name: str
+    responsible: str
+    # Organizations whose ratings (their own or their subdivisions') name
+    # the service in the period.
+    organizations: int = 0
+    n: int = 0
+    overall: float = None
+    satisfaction: float = None
+    verified_share: float = None
+    previous_n: int = 0
+    previous_overall: float = None
 
 
 @dataclass
@@ -55,6 +94,7 @@ class Report:
     scope: str
     created: datetime.datetime
     rows: list
+    services: list = field(default_factory=list)
 
     def totals(self):
         n = sum(r.n for r in self.rows)
@@ -63,7 +103,10 @@ class Report:
                 "overall": overall, "comments": sum(r.comments for r in self.rows),
                 "answered": sum(r.answered for r in self.rows),
                 "notifications": sum(sum(r.notified.values()) for r in self.rows),
-                "overdue": sum(r.overdue for r in self.rows)}
+                "overdue": sum(r.overdue for r in self.rows),
+                "services": len(self.services), "services_rated": sum(1 for s in self.services if s.n),
+                # A rating names one service at most, so these add up.
+                "service_ratings": sum(s.n for s in self.services)}
 
 
 def period_for(kind, text):
@@ -93,11 +136,11 @@ def build(kind, period_text, scope=None, scope_name="", today=None):
     period = period_for(kind, period_text)
     previous = period.previous()
     O = RatableObject
-    query = (O.select(O.id, O.name, O.unp, Region.code).join(Region, on=(O.region == Region.id))
-             .where((O.kind == O.ORGANIZATION) & (O.published == True) & (O.is_evaluation_object == True))
-             .order_by(O.sort_name, O.id))
+    listed = (O.kind == O.ORGANIZATION) & (O.published == True) & (O.is_evaluation_object == True)  # noqa: E712
     if scope is not None:
-        query = query.where(O.id.in_(scope))
+        listed &= O.id.in_(scope)
+    query = (O.select(O.id, O.name, O.unp, Region.code).join(Region, on=(O.region == Region.id))
+             .where(listed).order_by(O.sort_name, O.id))
     rows = {i: Row(i, name, unp or "", region or "") for i, name, unp, region in query.tuples()}
     ids = list(rows)
 
@@ -112,16 +155,9 @@ def build(kind, period_text, scope=None, scope_name="", today=None):
         return found
 
     for organization, sums in sums_for(period.key).items():
-        row = rows[organization]
-        row.n = sums.n
-        if sums.n:
-            row.overall = sums.total / 4 / sums.n
-            row.satisfaction = 100.0 * sums.satisfied / sums.n
-            row.verified_share = 100.0 * sums.verified / sums.n
+        rows[organization].set_sums(sums)
     for organization, sums in sums_for(previous.key).items():
-        rows[organization].previous_n = sums.n
-        if sums.n:
-            rows[organization].previous_overall = sums.total / 4 / sums.n
+        rows[organization].set_previous(sums)
 
     today = today or notifications.today()
     N = Notification
@@ -145,8 +181,48 @@ def build(kind, period_text, scope=None, scope_name="", today=None):
         row = rows.get(organization)
         if row is not None:
             row.comments, row.answered = comments, answered
+    # The ratings the organizations' rows count (their own, their
+    # subdivisions', a listed body's registry), each once.
+    objects = RollupMember.select(RollupMember.object).where(
+        RollupMember.organization.in_(O.select(O.id).where(listed)))
     return Report(kind, period.key, previous.key, scope_name, datetime.datetime.utcnow().replace(microsecond=0),
-                  list(rows.values()))
+                  list(rows.values()), service_rows(objects, period, previous))
+
+
+def service_rows(objects, period, previous):
+    """A ``ServiceRow`` for every service that the objects of the subquery
+    ``objects`` give or were rated for in either period, the most rated
+    first: sums of the stored service aggregates, no scan of ratings."""
+    A, O = ServiceAggregate, RatableObject
+    organization = fn.COALESCE(O.organization, O.id)
+    found = {}
+    for service, key, organizations, *values in (
+            A.select(A.service, A.period, fn.COUNT(organization.distinct()),
+                     *(fn.SUM(getattr(A, f)) for f in ranking._SUM_FIELDS))
+            .join(O, on=(A.object == O.id))
+            .where(A.period.in_([period.key, previous.key]) & A.object.in_(objects))
+            .group_by(A.service, A.period).tuples()):
+        found.setdefault(service, {})[key] = (organizations, ranking.Sums(*[int(v or 0) for v in values]))
+    offered = {s for s, in ObjectService.select(ObjectService.service).where(ObjectService.object.in_(objects))
+               .distinct().tuples()}
+    ids = offered | set(found)
+    if not ids:
+        return []
+    S, B = Service, RatableObject.alias()
+    result = []
+    for service_id, code, names, responsible in (
+            S.select(S.id, S.code, S.names, B.name).join(B, JOIN.LEFT_OUTER, on=(S.responsible == B.id))
+            .where(S.id.in_(list(ids))).tuples()):
+        row = ServiceRow(service_id, code, localized(names, "ru"), responsible or "")
+        sums = found.get(service_id, {})
+        if period.key in sums:
+            row.organizations = sums[period.key][0]
+            row.set_sums(sums[period.key][1])
+        if previous.key in sums:
+            row.set_previous(sums[previous.key][1])
+        result.append(row)
+    result.sort(key=lambda r: (-r.n, -r.previous_n, sort_key(r.name), r.id))
+    return result
 
 
 def _month_key(month):
