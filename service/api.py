@@ -9,6 +9,7 @@ from marshmallow import ValidationError
 
 from service import catalog, codes, ranking, ratings
 from service.cabinet import permissions, sessions
+from service.embed import widget_words
 from service.errors import ApiError
 from service.limits import client_address
 from service.models import RatableObject
@@ -95,6 +96,7 @@ def get_form(object_id):
         subdivisions=catalog.subdivision_choices(obj),
         services=catalog.service_choices(obj, lang),
         comment_max=COMMENT_MAX,
+        words=widget_words(lang),
     )
 
 

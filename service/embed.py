@@ -12,6 +12,7 @@ from pathlib import Path
 import brotli
 from flask import Blueprint, Response, request
 
+from service import i18n
 from service.compression import etag_matches
 from service.db import without_database
 
@@ -68,3 +69,69 @@ def widget():
     if encoding:
         headers["Content-Encoding"] = encoding
     return Response(body, headers=headers, content_type="application/javascript; charset=utf-8")
+
+
+# The widget's words once its questionnaire is there come with it, in the
+# form's answer ("words"), from the catalogue the rating page uses too;
+# widget.js keeps only what it says before (its title, the floating button,
+# a questionnaire that cannot be had). Each name is the widget's, each value
+# a key of service/i18n.py.
+WIDGET_WORDS = {
+    "addComment": "rate.comment.add", "send": "rate.send", "sending": "widget.sending",
+    "thanks": "rate.thanks.title", "page": "rate.page", "reasons": "rate.reasons", "extra": "rate.extra",
+    "missing": "widget.missing", "offline": "widget.offline", "limitMin": "widget.limit.minutes",
+    "limit": "widget.limit", "invalid": "widget.invalid", "failed": "widget.failed", "count": "widget.count",
+    "queuedSent": "widget.queued_sent", "receipt": "rate.receipt", "check": "rate.receipt.check",
+}
+
+
+def widget_words(lang):
+    return {name: i18n.translate(key, lang) for name, key in WIDGET_WORDS.items()}
+
+
+i18n.register({
+    "ru": {
+        "widget.sending": "Отправляем…",
+        "widget.missing": "Оцените все четыре критерия.",
+        "widget.offline": "Нет связи с интернетом. Оценка сохранена и будет отправлена, когда связь появится.",
+        "widget.limit.minutes": "Вы уже оценивали эту организацию. Попробовать снова можно через {m} мин.",
+        "widget.limit": "Вы уже оценивали эту организацию. Попробуйте позже.",
+        "widget.invalid": "Сервер не принял ответы. Проверьте форму и отправьте ещё раз.",
+        "widget.failed": "Не удалось отправить оценку. Попробуйте ещё раз.",
+        "widget.count": "{n} из {max} символов",
+        "widget.queued_sent": "Ваша сохранённая оценка отправлена. Спасибо!",
+    },
+    "be": {
+        "widget.sending": "Адпраўляем…",
+        "widget.missing": "Ацаніце ўсе чатыры крытэрыі.",
+        "widget.offline": "Няма сувязі з інтэрнэтам. Ацэнка захавана і будзе адпраўлена, калі сувязь з’явіцца.",
+        "widget.limit.minutes": "Вы ўжо ацэньвалі гэту арганізацыю. Паспрабаваць зноў можна праз {m} хв.",
+        "widget.limit": "Вы ўжо ацэньвалі гэту арганізацыю. Паспрабуйце пазней.",
+        "widget.invalid": "Сервер не прыняў адказы. Праверце форму і адпраўце яшчэ раз.",
+        "widget.failed": "Не ўдалося адправіць ацэнку. Паспрабуйце яшчэ раз.",
+        "widget.count": "{n} з {max} знакаў",
+        "widget.queued_sent": "Ваша захаваная ацэнка адпраўлена. Дзякуй!",
+    },
+    "en": {
+        "widget.sending": "Sending…",
+        "widget.missing": "Please rate all four criteria.",
+        "widget.offline": "No internet connection. Your rating is saved and will be sent when the connection returns.",
+        "widget.limit.minutes": "You have already rated this organization. You can try again in {m} min.",
+        "widget.limit": "You have already rated this organization. Please try again later.",
+        "widget.invalid": "The server did not accept the answers. Please check the form and send it again.",
+        "widget.failed": "The rating could not be sent. Please try again.",
+        "widget.count": "{n} of {max} characters",
+        "widget.queued_sent": "Your saved rating has been sent. Thank you!",
+    },
+    "tt": {
+        "widget.sending": "Җибәрәбез…",
+        "widget.missing": "Дүрт критерийның барысын да бәяләгез.",
+        "widget.offline": "Интернет белән элемтә юк. Бәя сакланды һәм элемтә булгач җибәреләчәк.",
+        "widget.limit.minutes": "Сез бу оешманы инде бәяләдегез. {m} минуттан соң кабат тырышып була.",
+        "widget.limit": "Сез бу оешманы инде бәяләдегез. Соңрак кабатлагыз.",
+        "widget.invalid": "Сервер җавапларны кабул итмәде. Форманы тикшерегез һәм кабат җибәрегез.",
+        "widget.failed": "Бәяне җибәреп булмады. Кабат тырышыгыз.",
+        "widget.count": "{max} билгедән {n}",
+        "widget.queued_sent": "Сакланган бәягез җибәрелде. Рәхмәт!",
+    },
+})

@@ -1,8 +1,12 @@
 """The public JSON API: shapes, paging, refusals. Every refusal is JSON
 and changes nothing."""
 
+import re
+from pathlib import Path
+
 import pytest
 
+from service.embed import WIDGET_WORDS, widget_words
 from service.models import Rating
 from tests import factories
 from tests.factories import rate, rating_payload
@@ -84,6 +88,28 @@ def test_form_in_each_language(client, world):
     form = client.get(f"/api/v1/objects/{world.clinic.id}/form").get_json()
     assert form["lang"] == "ru" and form["comment_max"] == 2000
     assert [s["name"] for s in form["subdivisions"]] == ["Детское отделение", "Женская консультация"]
+
+
+def test_form_brings_the_widgets_words_in_its_language(client, world):
+    sends = {"ru": "Отправить оценку", "be": "Адправіць ацэнку", "en": "Send rating", "tt": "Бәяне җибәрү"}
+    for lang, send in sends.items():
+        words = client.get(f"/api/v1/objects/{world.school.id}/form?lang={lang}").get_json()["words"]
+        assert set(words) == set(WIDGET_WORDS)
+        assert words["send"] == send
+        assert "{m}" in words["limitMin"] and "{seq}" in words["receipt"]
+        assert "{n}" in words["count"] and "{max}" in words["count"]
+        # each in its own language, none a bare key shown for a missing one
+        assert all(text and not text.startswith(("rate.", "widget.")) for text in words.values())
+        if lang != "ru":
+            assert not set(words.values()) & set(widget_words("ru").values())
+
+
+def test_every_word_the_widget_says_is_its_own_or_comes_with_the_form():
+    source = (Path(__file__).resolve().parents[1] / "widget" / "widget.js").read_text(encoding="utf-8")
+    own = re.search(r"var KEYS = '([^']+)'", source).group(1).split()
+    used = set(re.findall(r"\bT\.(\w+)", source))
+    assert used <= set(own) | set(WIDGET_WORDS), used - set(own) - set(WIDGET_WORDS)
+    assert not set(own) & set(WIDGET_WORDS)
 
 
 def test_rating_is_stored_once_per_client_token(client, world):

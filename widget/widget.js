@@ -1,7 +1,7 @@
-/* Ocenka rating widget: <script async src="https://HOST/widget.js" data-object="123"></script>
-   One file, no dependencies, no cookies. It draws itself inside an open
-   shadow root so that the host page's styles cannot break it, and it never
-   writes to the host page outside its own element. */
+// Ocenka rating widget: <script async src="https://HOST/widget.js" data-object="123"></script>
+// One file, no dependencies, no cookies. It draws itself inside an open
+// shadow root so that the host page's styles cannot break it, and it never
+// writes to the host page outside its own element.
 (function () {
   'use strict';
   var script = document.currentScript;
@@ -10,51 +10,19 @@
   var data = script.dataset;
   var QUEUE = 'ocenka:queue', DEVICE = 'ocenka:device';
 
-  // The widget's own words; the questionnaire's come from the server.
+  // Only what the widget says before its questionnaire is there; the rest of
+  // its words come with the questionnaire, in the visitor's language.
   var WORDS = {
-    ru: ['Оцените качество услуги', 'Добавить комментарий', 'Отправить оценку', 'Отправляем…',
-      'Спасибо! Ваша оценка принята.', 'Страница организации', 'Что пошло не так? (необязательно)',
-      'Дополнительные вопросы (необязательно)', 'Оцените все четыре критерия.',
-      'Нет связи с интернетом. Оценка сохранена и будет отправлена, когда связь появится.',
-      'Вы уже оценивали эту организацию. Попробовать снова можно через {m} мин.',
-      'Вы уже оценивали эту организацию. Попробуйте позже.',
-      'Сервер не принял ответы. Проверьте форму и отправьте ещё раз.', 'Организация не найдена.',
-      'Не удалось отправить оценку. Попробуйте ещё раз.', 'Повторить', 'Не удалось загрузить анкету.',
-      'Оценить услугу', 'Закрыть', '{n} из {max} символов', 'Ваша сохранённая оценка отправлена. Спасибо!',
-      'Квитанция: запись № {seq} в открытом реестре оценок.', 'Проверить'],
-    be: ['Ацаніце якасць паслугі', 'Дадаць каментарый', 'Адправіць ацэнку', 'Адпраўляем…',
-      'Дзякуй! Ваша ацэнка прынята.', 'Старонка арганізацыі', 'Што пайшло не так? (неабавязкова)',
-      'Дадатковыя пытанні (неабавязкова)', 'Ацаніце ўсе чатыры крытэрыі.',
-      'Няма сувязі з інтэрнэтам. Ацэнка захавана і будзе адпраўлена, калі сувязь з’явіцца.',
-      'Вы ўжо ацэньвалі гэту арганізацыю. Паспрабаваць зноў можна праз {m} хв.',
-      'Вы ўжо ацэньвалі гэту арганізацыю. Паспрабуйце пазней.',
-      'Сервер не прыняў адказы. Праверце форму і адпраўце яшчэ раз.', 'Арганізацыя не знойдзена.',
-      'Не ўдалося адправіць ацэнку. Паспрабуйце яшчэ раз.', 'Паўтарыць', 'Не ўдалося загрузіць анкету.',
-      'Ацаніць паслугу', 'Закрыць', '{n} з {max} знакаў', 'Ваша захаваная ацэнка адпраўлена. Дзякуй!',
-      'Квітанцыя: запіс № {seq} у адкрытым рэестры ацэнак.', 'Праверыць'],
-    en: ['Rate the quality of the service', 'Add a comment', 'Send rating', 'Sending…',
-      'Thank you! Your rating has been received.', 'The organization\'s page', 'What went wrong? (optional)',
-      'More questions (optional)', 'Please rate all four criteria.',
-      'No internet connection. Your rating is saved and will be sent when the connection returns.',
-      'You have already rated this organization. You can try again in {m} min.',
-      'You have already rated this organization. Please try again later.',
-      'The server did not accept the answers. Please check the form and send it again.',
-      'Organization not found.', 'The rating could not be sent. Please try again.', 'Try again',
-      'The questionnaire could not be loaded.', 'Rate the service', 'Close', '{n} of {max} characters',
-      'Your saved rating has been sent. Thank you!', 'Receipt: entry no. {seq} in the open ledger of ratings.',
-      'Check it'],
-    tt: ['Хезмәт сыйфатын бәяләгез', 'Искәрмә өстәү', 'Бәяне җибәрү', 'Җибәрәбез…',
-      'Рәхмәт! Сезнең бәя кабул ителде.', 'Оешма бите', 'Нәрсә дөрес булмады? (мәҗбүри түгел)',
-      'Өстәмә сораулар (мәҗбүри түгел)', 'Дүрт критерийның барысын да бәяләгез.',
-      'Интернет белән элемтә юк. Бәя сакланды һәм элемтә булгач җибәреләчәк.',
-      'Сез бу оешманы инде бәяләдегез. {m} минуттан соң кабат тырышып була.',
-      'Сез бу оешманы инде бәяләдегез. Соңрак кабатлагыз.',
-      'Сервер җавапларны кабул итмәде. Форманы тикшерегез һәм кабат җибәрегез.', 'Оешма табылмады.',
-      'Бәяне җибәреп булмады. Кабат тырышыгыз.', 'Кабатлау', 'Сораулыкны йөкләп булмады.',
-      'Хезмәтне бәяләү', 'Ябу', '{max} билгедән {n}', 'Сакланган бәягез җибәрелде. Рәхмәт!',
-      'Квитанция: бәяләрнең ачык реестрында № {seq} язма.', 'Тикшерергә']
+    ru: ['Оцените качество услуги', 'Организация не найдена.', 'Повторить', 'Не удалось загрузить анкету.',
+      'Оценить услугу', 'Закрыть'],
+    be: ['Ацаніце якасць паслугі', 'Арганізацыя не знойдзена.', 'Паўтарыць', 'Не ўдалося загрузіць анкету.',
+      'Ацаніць паслугу', 'Закрыць'],
+    en: ['Rate the quality of the service', 'Organization not found.', 'Try again',
+      'The questionnaire could not be loaded.', 'Rate the service', 'Close'],
+    tt: ['Хезмәт сыйфатын бәяләгез', 'Оешма табылмады.', 'Кабатлау', 'Сораулыкны йөкләп булмады.',
+      'Хезмәтне бәяләү', 'Ябу']
   };
-  var KEYS = 'title addComment send sending thanks page reasons extra missing offline limitMin limit invalid notFound failed retry loadFailed open close count queuedSent receipt check'.split(' ');
+  var KEYS = 'title notFound retry loadFailed open close'.split(' ');
 
   function pickLang() {
     var tags = [data.lang, document.documentElement.lang].concat(navigator.languages || [navigator.language]);
@@ -139,7 +107,7 @@
   var CSS = ':host{all:initial!important;display:block!important;contain:content}' +
     '.w{box-sizing:border-box;max-width:46em;margin:0;padding:16px;border:1px solid #c4c9d0;border-radius:8px;' +
     'background:#fff;color:#1a1a1a;text-align:left}' +
-    '.w,.f{font:16px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}' +
+    '.w,.f{font:16px/1.45 system-ui,-apple-system,sans-serif}' +
     '.w *{box-sizing:border-box}input,textarea,button{font:inherit}' +
     'h2{margin:0 0 4px;font-size:1.2em;line-height:1.3}.o{margin:0 0 12px;color:#4a4f57}' +
     'fieldset{margin:0 0 16px;padding:0;border:0;min-width:0}legend{padding:0;margin:0 0 4px;font-weight:700;line-height:1.3}' +
@@ -233,6 +201,7 @@
     }
 
     function draw(q) {
+      for (var k in q.words) T[k] = q.words[k];
       form = h('form', {novalidate: true, onsubmit: submit});
       form.q = q;
       body.replaceChildren(h('p', {'class': 'o', text: q.object.name}), form);
