@@ -117,7 +117,7 @@
     '.l label:hover span{border-color:#0b57d0}.l :checked+span{background:#0b57d0;border-color:#0b57d0;color:#fff}' +
     ':focus-visible+span,textarea:focus-visible,button:focus-visible,summary:focus-visible{outline:3px solid #b45309;outline-offset:2px}' +
     '.d{margin:4px 0 0;font-size:.9em;color:#4a4f57}' +
-    '.r{margin:8px 0 0 4px;padding-left:10px;border-left:3px solid #b3261e}.r label{display:flex;gap:8px;padding:3px 0}' +
+    '.r{margin:0 0 16px 4px;padding-left:10px;border-left:3px solid #b3261e}.r label{display:flex;gap:8px;padding:3px 0}' +
     '.r input{margin:4px 0 0;width:18px;height:18px;flex:none;accent-color:#0b57d0}' +
     'summary{padding:10px 0;color:#0b57d0;font-weight:700;cursor:pointer}' +
     'textarea{display:block;width:100%;min-height:5em;padding:8px;border:1px solid #6b7280;border-radius:6px;background:#fff;resize:vertical}' +

@@ -403,6 +403,7 @@ def test_staff_answer_a_comment_the_moderator_approves_it_and_it_appears(open_pa
                          ("Availability of information about the procedure", "5"),
                          ("The set deadline was kept", "5"), ("Politeness and goodwill of the staff", "4")):
         visitor.get_by_role("radiogroup", name=group).get_by_role("radio", name=re.compile(f"^{score}")).check()
+    visitor.get_by_text("Add a comment").click()  # the comment is folded on the rating page
     visitor.get_by_label("Comment (optional)").fill(comment)
     visitor.get_by_role("button", name="Send rating").click()
     expect(visitor.get_by_role("heading", level=1)).to_have_text("Thank you! Your rating has been received.")
