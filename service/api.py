@@ -86,6 +86,9 @@ def get_object(object_id):
 
 @bp.get("/objects/<int:object_id>/form")
 def get_form(object_id):
+    """The questionnaire in the asked language: criteria with their levels'
+    meanings and reasons, extra criteria, subdivisions, services, and the
+    widget's words for what it says once the questionnaire is there."""
     obj = catalog.published_object(object_id)
     lang = _lang(request.args.get("lang"))
     summary = catalog.summaries([obj], lang)[0]
