@@ -111,7 +111,7 @@
     '.w *{box-sizing:border-box}input,textarea,button{font:inherit}' +
     'h2{margin:0 0 4px;font-size:1.2em;line-height:1.3}.o{margin:0 0 12px;color:#4a4f57}' +
     'fieldset{margin:0 0 16px;padding:0;border:0;min-width:0}legend{padding:0;margin:0 0 4px;font-weight:700;line-height:1.3}' +
-    '.l{display:flex;gap:6px}.l label{flex:1;position:relative}' +
+    '.l{display:flex;flex-wrap:wrap;gap:6px}.l label{flex:1;min-width:2.75em;position:relative}' +
     '.l input{position:absolute;inset:0;width:100%;height:100%;margin:0;opacity:0;cursor:pointer}' +
     '.l span{display:block;padding:9px 0;border:1px solid #6b7280;border-radius:6px;text-align:center;font-weight:700}' +
     '.l label:hover span{border-color:#0b57d0}.l :checked+span{background:#0b57d0;border-color:#0b57d0;color:#fff}' +
