@@ -129,9 +129,24 @@
     'dialog{padding:0;border:0;background:transparent;width:46em;max-width:calc(100vw - 16px);max-height:calc(100vh - 16px)}dialog::backdrop{background:rgba(0,0,0,.5)}' +
     '.top{display:flex;justify-content:flex-end;margin-bottom:4px}[hidden]{display:none!important}';
 
+  // A host page whose CSP forbids inline styles refuses a <style> element,
+  // even inside the shadow root; a constructed stylesheet is not markup and
+  // passes. One sheet serves every widget on the page.
+  var sheet;
+  function styled(root) {
+    if ('adoptedStyleSheets' in root) {
+      try {
+        if (!sheet) { sheet = new CSSStyleSheet(); sheet.replaceSync(CSS); }
+        root.adoptedStyleSheets = [sheet];
+        return;
+      } catch (e) { /* an engine without constructed sheets: the element below */ }
+    }
+    root.appendChild(h('style', {text: CSS}));
+  }
+
   function Widget(host) {
     var root = host.attachShadow({mode: 'open'});
-    root.appendChild(h('style', {text: CSS}));
+    styled(root);
     var box = h('section', {'class': 'w', lang: lang, 'aria-labelledby': 'h'});
     var status = h('p', {role: 'status', 'aria-live': 'polite'});
     var body = h('div');

@@ -166,6 +166,55 @@ def test_hostile_host_css_does_not_break_the_widget(page, host_site, live_server
     assert len(ratings_for(live_db, world.school.id)) == before + 1
 
 
+def strict_policy(live_server):
+    """A host page's CSP that allows Ocenka's script and API and nothing
+    inline: no inline style (not even in a shadow root), no inline script."""
+    policy = (f"default-src 'none'; script-src {live_server}; connect-src {live_server}; "
+              "style-src 'self'; img-src 'self'")
+    return f'<meta http-equiv="Content-Security-Policy" content="{policy}">'
+
+
+def test_the_widget_keeps_its_looks_under_a_strict_host_policy(page, host_site, live_server, world, live_db):
+    refused = []
+    page.on("console", lambda message: refused.append(message.text)
+            if "Content Security Policy" in message.text else None)
+    page.goto(embed_page(host_site, live_server, world.school.id, head=strict_policy(live_server)))
+    w = widget(page)
+    ready(page)
+    send = w.get_by_role("button", name="Отправить оценку")
+    # Styled: the widget's own colours, sizes and row of score buttons.
+    assert send.evaluate("el => getComputedStyle(el).backgroundColor") == "rgb(11, 87, 208)"
+    assert send.evaluate("el => getComputedStyle(el).minHeight") == "44px"
+    legend = w.get_by_text("Простота и понятность получения услуги")
+    assert legend.evaluate("el => getComputedStyle(el).fontWeight") == "700"
+    row = w.locator('input[name="simplicity"]').first.locator("xpath=../..")
+    assert row.evaluate("el => getComputedStyle(el).display") == "flex"
+    assert w.evaluate("el => el.shadowRoot.adoptedStyleSheets.length") == 1
+    assert w.evaluate("el => el.shadowRoot.querySelectorAll('style').length") == 0
+    before = len(ratings_for(live_db, world.school.id))
+    for name, score in (("simplicity", 5), ("information", 4), ("timeliness", 5), ("politeness", 4)):
+        w.locator(f'input[name="{name}"][value="{score}"]').locator("xpath=..").click()
+    send.click()
+    w.get_by_role("status").filter(has_text="Спасибо").wait_for()
+    assert len(ratings_for(live_db, world.school.id)) == before + 1
+    assert refused == [], "\n".join(refused)
+
+
+def test_the_floating_button_is_placed_under_a_strict_host_policy(page, host_site, live_server, world):
+    refused = []
+    page.on("console", lambda message: refused.append(message.text)
+            if "Content Security Policy" in message.text else None)
+    page.goto(embed_page(host_site, live_server, world.clinic_women.id, attrs='data-mode="button"',
+                         head=strict_policy(live_server)))
+    opener = widget(page).locator("button.f")
+    opener.wait_for()
+    assert opener.evaluate("el => getComputedStyle(el).position") == "fixed"
+    assert opener.evaluate("el => getComputedStyle(el).bottom") == "16px"
+    opener.click()
+    ready(page)
+    assert refused == [], "\n".join(refused)
+
+
 def test_the_widget_does_not_touch_the_host_page(page, host_site, live_server, world):
     page.goto(embed_page(host_site, live_server, world.school.id,
                          body_before='<style>p { color: rgb(1, 2, 3); }</style><p id="before">host text</p>'))
