@@ -17,7 +17,7 @@ import re
 from marshmallow import ValidationError, fields, post_load, validates, validates_schema
 from peewee import JOIN, IntegrityError
 
-from service import comments, i18n
+from service import comments
 from service.cabinet import audit
 from service.comments import APPROVE, DecisionSchema, LocalizedSchema, say, tidy
 from service.db import database, write_transaction
@@ -161,71 +161,3 @@ def as_json(criterion):
             "reason": criterion.decision_reason,
             "proposed_by": proposer.email if proposer is not None and proposer.email else None,
             "created": criterion.created.isoformat(timespec="seconds") + "Z"}
-
-
-i18n.register({
-    "ru": {
-        "cabinet.criteria.state.proposed": "предложен", "cabinet.criteria.state.approved": "одобрен",
-        "cabinet.criteria.state.rejected": "отклонён",
-        "cabinet.criteria.error.code": "Только строчные латинские буквы, цифры и «_», от 1 до 64 символов.",
-        "cabinet.criteria.error.language": "Неизвестный язык; возможны: {languages}.",
-        "cabinet.criteria.error.label_text": "Название должно быть строкой.",
-        "cabinet.criteria.error.one_line": "Название пишется одной строкой.",
-        "cabinet.criteria.error.russian": "Название на русском языке обязательно.",
-        "cabinet.criteria.error.scale_bound": "Целое число от {low} до {high}.",
-        "cabinet.criteria.error.scale_order": "Наибольшая оценка должна быть больше наименьшей.",
-        "cabinet.criteria.error.subdivision": "Критерии задаются для организации, а не для подразделения: "
-                                              "предложите его для организации (№ {organization}), "
-                                              "он будет действовать и в её подразделениях.",
-        "cabinet.criteria.error.taken": "У этой организации уже есть критерий с таким кодом.",
-        "cabinet.criteria.error.not_proposed": "Решение уже принято (состояние: {state}).",
-    },
-    "be": {
-        "cabinet.criteria.state.proposed": "прапанаваны", "cabinet.criteria.state.approved": "ухвалены",
-        "cabinet.criteria.state.rejected": "адхілены",
-        "cabinet.criteria.error.code": "Толькі малыя лацінскія літары, лічбы і «_», ад 1 да 64 сімвалаў.",
-        "cabinet.criteria.error.language": "Невядомая мова; магчымыя: {languages}.",
-        "cabinet.criteria.error.label_text": "Назва павінна быць радком.",
-        "cabinet.criteria.error.one_line": "Назва пішацца адным радком.",
-        "cabinet.criteria.error.russian": "Назва на рускай мове абавязковая.",
-        "cabinet.criteria.error.scale_bound": "Цэлы лік ад {low} да {high}.",
-        "cabinet.criteria.error.scale_order": "Найбольшая ацэнка павінна быць больш за найменшую.",
-        "cabinet.criteria.error.subdivision": "Крытэрыі задаюцца для арганізацыі, а не для падраздзялення: "
-                                              "прапануйце яго для арганізацыі (№ {organization}), "
-                                              "ён будзе дзейнічаць і ў яе падраздзяленнях.",
-        "cabinet.criteria.error.taken": "У гэтай арганізацыі ўжо ёсць крытэрый з такім кодам.",
-        "cabinet.criteria.error.not_proposed": "Рашэнне ўжо прынята (стан: {state}).",
-    },
-    "en": {
-        "cabinet.criteria.state.proposed": "proposed", "cabinet.criteria.state.approved": "approved",
-        "cabinet.criteria.state.rejected": "rejected",
-        "cabinet.criteria.error.code": "lowercase Latin letters, digits and _, 1 to 64 characters",
-        "cabinet.criteria.error.language": "unknown language; one of {languages}",
-        "cabinet.criteria.error.label_text": "must be a string",
-        "cabinet.criteria.error.one_line": "must be one line",
-        "cabinet.criteria.error.russian": "the Russian label is required",
-        "cabinet.criteria.error.scale_bound": "a whole number from {low} to {high}",
-        "cabinet.criteria.error.scale_order": "must be greater than scale_min",
-        "cabinet.criteria.error.subdivision": "criteria are set per organization, not per subdivision: propose it "
-                                              "for the organization (id {organization}); it then applies to its "
-                                              "subdivisions too",
-        "cabinet.criteria.error.taken": "this organization already has a criterion with this code",
-        "cabinet.criteria.error.not_proposed": "only a proposed criterion can be decided (this one is {state})",
-    },
-    "tt": {
-        "cabinet.criteria.state.proposed": "тәкъдим ителгән", "cabinet.criteria.state.approved": "хупланган",
-        "cabinet.criteria.state.rejected": "кире кагылган",
-        "cabinet.criteria.error.code": "Бары тик кечкенә латин хәрефләре, саннар һәм «_», 1 дән 64 символга кадәр.",
-        "cabinet.criteria.error.language": "Билгесез тел; мөмкин: {languages}.",
-        "cabinet.criteria.error.label_text": "Исем юл булырга тиеш.",
-        "cabinet.criteria.error.one_line": "Исем бер юл белән языла.",
-        "cabinet.criteria.error.russian": "Рус телендәге исем мәҗбүри.",
-        "cabinet.criteria.error.scale_bound": "{low} дән {high} гә кадәр бөтен сан.",
-        "cabinet.criteria.error.scale_order": "Иң зур бәя иң кечкенәсеннән зуррак булырга тиеш.",
-        "cabinet.criteria.error.subdivision": "Критерийлар бүлекчә өчен түгел, оешма өчен билгеләнә: "
-                                              "аны оешма өчен тәкъдим итегез (№ {organization}), "
-                                              "ул аның бүлекчәләрендә дә гамәлдә булачак.",
-        "cabinet.criteria.error.taken": "Бу оешманың мондый кодлы критерие бар инде.",
-        "cabinet.criteria.error.not_proposed": "Карар кабул ителгән инде (торышы: {state}).",
-    },
-})

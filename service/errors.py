@@ -10,7 +10,6 @@ from flask import current_app, render_template, request
 from playhouse.pool import MaxConnectionsExceeded
 from werkzeug.exceptions import HTTPException
 
-from service import i18n
 from service.db import RETRY_AFTER_SECONDS, DatabaseBusy, unavailable_reason
 
 log = logging.getLogger(__name__)
@@ -118,19 +117,3 @@ def _unavailable_page(headers):
     except Exception:  # noqa: BLE001 - this page must not fail in turn
         body = b"<!doctype html><meta charset=utf-8><title>503</title><h1>503</h1>"
     return body, 503, {"Content-Type": "text/html; charset=utf-8", **headers}
-
-
-i18n.register({
-    "ru": {"error.retry": "Попробовать ещё раз", "error.title.503": "Сайт временно недоступен",
-           "error.unavailable": "База данных сейчас недоступна. Ничего не изменено; "
-                                "попробуйте ещё раз через несколько секунд."},
-    "be": {"error.retry": "Паспрабаваць яшчэ раз", "error.title.503": "Сайт часова недаступны",
-           "error.unavailable": "База даных зараз недаступная. Нічога не зменена; "
-                                "паспрабуйце яшчэ раз праз некалькі секунд."},
-    "en": {"error.retry": "Try again", "error.title.503": "Temporarily unavailable",
-           "error.unavailable": "The database cannot be reached right now. Nothing was changed; "
-                                "please try again in a few seconds."},
-    "tt": {"error.retry": "Кабатлап карарга", "error.title.503": "Сайт вакытлыча эшләми",
-           "error.unavailable": "Мәгълүмат базасы хәзер эшләми. Бернәрсә дә үзгәртелмәде; "
-                                "берничә секундтан соң кабатлап карагыз."},
-})

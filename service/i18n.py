@@ -1,33 +1,83 @@
 """Languages of the pages: Russian by default, Belarusian, English, Tatar.
 
-Each part of the service keeps its own strings next to its code and
-registers them here; templates call ``t("key")``. A missing translation
-falls back to Russian, and a missing key shows itself, so that it is seen
-and fixed rather than silently blank.
-"""
-import string
+The texts live in gettext catalogs, one per language, under
+``service/translations/<lang>/LC_MESSAGES/messages.po``, where translators
+work on them with their own tools (Poedit, Weblate, Lokalize). A message's
+id is a key that says where it is used (``object.trend.ratings``); the
+Russian catalog holds the source texts, and ``messages.pot`` lists every
+key with its Russian text as a comment for translators. A message with
+plural forms is an ``ngettext`` entry: the catalog's Plural-Forms header
+picks the form for the number ``n`` passed to it (1 оценка, 2 оценки,
+5 оценок). ``scripts/setup`` compiles the catalogs into ``.mo`` files;
+a catalog whose ``.mo`` is missing or older than its ``.po`` is compiled
+in memory at start instead. Flask-Babel selects the request's language
+for its own helpers (``_``, ``ngettext`` in templates) by the same rule as
+``current_language``. Templates call ``t("key", n=…)``.
 
+A missing translation falls back to Russian, and a missing key shows
+itself, so that it is seen and fixed rather than silently blank.
+"""
+import io
+import logging
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
 from flask import request
+from flask_babel import Babel
 
 from service.models import LANGUAGES
 from service.questionnaire import pick_language
 
 LANGUAGE_NAMES = {"ru": "Русский", "be": "Беларуская", "en": "English", "tt": "Татарча"}
-_strings = {lang: {} for lang in LANGUAGES}
+TRANSLATIONS = Path(__file__).resolve().parent / "translations"
+DOMAIN = "messages"
+SOURCE_LANGUAGE = "ru"
+_catalogs = {}
+_plural_keys = {}
 
 
-def register(catalog):
-    """Adds ``{lang: {key: text}}`` to the catalogue; a key must not change
-    meaning between parts, so registering it twice with another Russian
-    text is an error."""
-    for lang, strings in catalog.items():
-        if lang not in _strings:
-            raise ValueError(f"unsupported language {lang!r}")
-        for key, text in strings.items():
-            known = _strings[lang].get(key)
-            if known is not None and known != text:
-                raise ValueError(f"string {key!r} registered twice with different {lang} texts")
-            _strings[lang][key] = text
+def catalog_path(lang, suffix=".po"):
+    return TRANSLATIONS / lang / "LC_MESSAGES" / f"{DOMAIN}{suffix}"
+
+
+def _load(lang):
+    """The language's compiled catalog; compiled in memory from the ``.po``
+    when its ``.mo`` is missing or older (a checkout not set up again)."""
+    po, mo = catalog_path(lang), catalog_path(lang, ".mo")
+    if mo.exists() and (not po.exists() or mo.stat().st_mtime >= po.stat().st_mtime):
+        with mo.open("rb") as compiled:
+            return Translations(compiled, DOMAIN)
+    if not po.exists():
+        return Translations()
+    logging.getLogger(__name__).info("%s is not compiled (scripts/setup compiles it); compiling in memory", po)
+    with po.open("rb") as source:
+        parsed = read_po(source, locale=lang, domain=DOMAIN)
+    buffer = io.BytesIO()
+    write_mo(buffer, parsed)
+    buffer.seek(0)
+    return Translations(buffer, DOMAIN)
+
+
+def catalog(lang):
+    """The language's messages, falling back to Russian's."""
+    found = _catalogs.get(lang)
+    if found is None:
+        found = _load(lang)
+        if lang != SOURCE_LANGUAGE:
+            found.add_fallback(catalog(SOURCE_LANGUAGE))
+        # Entries with plural forms are keyed (msgid, form) in a compiled
+        # catalog; a key with forms is translated with ngettext.
+        _plural_keys[lang] = {key[0] for key in found._catalog if isinstance(key, tuple)}
+        _catalogs[lang] = found
+    return found
+
+
+def reload_catalogs():
+    """Forgets the loaded catalogs (after a catalog changed on disk)."""
+    _catalogs.clear()
+    _plural_keys.clear()
 
 
 def current_language():
@@ -41,61 +91,32 @@ def current_language():
     return lang
 
 
-def plural_form(n, lang):
-    """Which of a word's forms follows the number ``n`` (CLDR's rules):
-    Russian and Belarusian have three (1 оценка, 2 оценки, 5 оценок; 21 is
-    like 1, 11–14 like 5), English two, Tatar one (a noun after a numeral
-    stays singular)."""
-    n = abs(int(n))
-    if lang in ("ru", "be"):
-        if n % 10 == 1 and n % 100 != 11:
-            return 0
-        if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
-            return 1
-        return 2
-    if lang == "en":
-        return 0 if n == 1 else 1
-    return 0
-
-
-class _Formatter(string.Formatter):
-    """``str.format`` plus plural forms in the placeholder's format spec:
-    ``{n} {n:оценка|оценки|оценок}`` gives "21 оценка", "3 оценки",
-    "11 оценок". Translators write the forms their language has, in the
-    order plural_form numbers them."""
-
-    def __init__(self, lang):
-        self.lang = lang
-
-    def format_field(self, value, format_spec):
-        if "|" in format_spec:
-            forms = format_spec.split("|")
-            return forms[min(plural_form(value, self.lang), len(forms) - 1)]
-        return super().format_field(value, format_spec)
+def _plural(key, lang):
+    return key in _plural_keys.get(lang, ()) or (
+        lang != SOURCE_LANGUAGE and key in _plural_keys.get(SOURCE_LANGUAGE, ()))
 
 
 def translate(key, lang=None, **values):
+    """The message ``key`` in ``lang`` (the request's by default), its
+    ``{placeholders}`` filled from ``values``; the form of a message with
+    plural forms follows ``values["n"]``."""
     lang = lang or current_language()
-    text = _strings.get(lang, {}).get(key) or _strings["ru"].get(key) or key
-    return _Formatter(lang).format(text, **values) if values else text
+    messages = catalog(lang)
+    if _plural(key, lang):
+        if "n" not in values:
+            raise ValueError(f"message {key!r} has plural forms: pass the number as n=")
+        text = messages.ngettext(key, key, int(values["n"]))
+    else:
+        text = messages.gettext(key)
+    return text.format(**values) if values else text
+
+
+def _flask_babel_locale():
+    return current_language() if request else SOURCE_LANGUAGE
 
 
 def init_app(app):
+    Babel(app, locale_selector=_flask_babel_locale, default_translation_directories=str(TRANSLATIONS),
+          default_domain=DOMAIN)
     app.jinja_env.globals.update(t=translate, current_language=current_language,
                                  LANGUAGES=LANGUAGES, LANGUAGE_NAMES=LANGUAGE_NAMES)
-
-
-register({
-    "ru": {"site.name": "Оценка качества услуг", "nav.skip": "К содержанию", "nav.home": "Главная", "nav.objects": "Организации",
-           "nav.rankings": "Рейтинг", "nav.language": "Язык", "error.home": "На главную",
-           "footer.about": "Оценка качества услуг, оказываемых государственными органами и организациями"},
-    "be": {"site.name": "Ацэнка якасці паслуг", "nav.skip": "Да зместу", "nav.home": "Галоўная", "nav.objects": "Арганізацыі",
-           "nav.rankings": "Рэйтынг", "nav.language": "Мова", "error.home": "На галоўную",
-           "footer.about": "Ацэнка якасці паслуг, якія аказваюць дзяржаўныя органы і арганізацыі"},
-    "en": {"site.name": "Service quality ratings", "nav.skip": "Skip to content", "nav.home": "Home", "nav.objects": "Organizations",
-           "nav.rankings": "Ranking", "nav.language": "Language", "error.home": "Home page",
-           "footer.about": "Ratings of the quality of services given by state bodies and organizations"},
-    "tt": {"site.name": "Хезмәтләр сыйфатын бәяләү", "nav.skip": "Эчтәлеккә күчү", "nav.home": "Баш бит", "nav.objects": "Оешмалар",
-           "nav.rankings": "Рейтинг", "nav.language": "Тел", "error.home": "Баш биткә",
-           "footer.about": "Дәүләт органнары һәм оешмалар күрсәткән хезмәтләрнең сыйфатын бәяләү"},
-})

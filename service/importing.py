@@ -28,7 +28,7 @@ from typing import NamedTuple
 
 from marshmallow import ValidationError
 
-from service import i18n, structure
+from service import structure
 from service.cabinet import audit
 from service.db import write_transaction
 from service.errors import ApiError
@@ -307,59 +307,3 @@ def import_organizations(user, raw):
         # insert: the unique index refused it, and nothing was stored.
         raise ApiError({"file": [say("csv_raced")]}, status=409) from None
     return ids
-
-
-_ERRORS = {
-    "file_too_big": ("Файл больше {mb} МБ.", "Файл большы за {mb} МБ.", "the file is larger than {mb} MB",
-                     "Файл {mb} МБ дан зуррак."),
-    "file_not_utf8": ("Файл не в кодировке UTF-8 (строка {line}). Сохраните его как «CSV UTF-8».",
-                      "Файл не ў кадзіроўцы UTF-8 (радок {line}). Захавайце яго як «CSV UTF-8».",
-                      "the file is not UTF-8 text (line {line}); save it as “CSV UTF-8”",
-                      "Файл UTF-8 кодировкасында түгел ({line} юл). Аны «CSV UTF-8» итеп саклагыз."),
-    "file_broken": ("Файл не читается как CSV (строка {line}): {problem}.",
-                    "Файл не чытаецца як CSV (радок {line}): {problem}.",
-                    "the file cannot be read as CSV (line {line}): {problem}",
-                    "Файлны CSV итеп укып булмый ({line} юл): {problem}."),
-    "file_no_header": ("В файле нет строки заголовков.", "У файле няма радка загалоўкаў.",
-                       "the file has no header row", "Файлда баш юл юк."),
-    "file_unknown_columns": ("Неизвестные столбцы: {columns}. Допустимые: {known}.",
-                             "Невядомыя слупкі: {columns}. Дапушчальныя: {known}.",
-                             "unknown columns: {columns}; the columns are {known}",
-                             "Билгесез баганалар: {columns}. Рөхсәт ителгәннәр: {known}."),
-    "file_repeated_columns": ("Столбцы повторяются: {columns}.", "Слупкі паўтараюцца: {columns}.",
-                              "columns given twice: {columns}", "Баганалар кабатлана: {columns}."),
-    "file_missing_columns": ("Нет обязательных столбцов: {columns}.", "Няма абавязковых слупкоў: {columns}.",
-                             "required columns missing: {columns}", "Мәҗбүри баганалар юк: {columns}."),
-    "file_empty": ("В файле нет ни одной организации.", "У файле няма ніводнай арганізацыі.",
-                   "the file lists no organizations", "Файлда бер оешма да юк."),
-    "csv_flag": ("Должно быть 1 или 0 (да/нет, true/false).", "Павінна быць 1 або 0 (так/не, true/false).",
-                 "must be 1 or 0 (true/false, yes/no, да/нет)", "1 яки 0 булырга тиеш (әйе/юк, true/false)."),
-    "csv_contacts": ("Контакты — список в формате JSON.", "Кантакты — спіс у фармаце JSON.",
-                     "contacts must be a JSON list", "Контактлар — JSON форматындагы исемлек."),
-    "csv_cells": ("В строке {n} ячеек, а столбцов {m}.", "У радку {n} ячэек, а слупкоў {m}.",
-                  "the line has {n} cells; the header has {m} columns", "Юлда {n} күзәнәк, ә баганалар {m}."),
-    "csv_two_parents": ("Укажите вышестоящий орган один раз: parent_body или parent_body_unp.",
-                        "Пакажыце вышэйстаячы орган адзін раз: parent_body або parent_body_unp.",
-                        "give the parent body once: parent_body or parent_body_unp",
-                        "Югары органны бер тапкыр күрсәтегез: parent_body яки parent_body_unp."),
-    "csv_repeated_unp": ("Тот же УНП, что в строке {line}.", "Той жа УНП, што ў радку {line}.",
-                         "the same УНП as line {line}", "{line} юлдагы кебек үк УНП."),
-    "csv_no_unp": ("Нет организации с УНП {unp} ни в системе, ни в файле.",
-                   "Няма арганізацыі з УНП {unp} ні ў сістэме, ні ў файле.",
-                   "no organization with УНП {unp}, registered or in the file",
-                   "УНП {unp} булган оешма системада да, файлда да юк."),
-    "csv_not_a_body": ("Организация с УНП {unp} не является уполномоченным органом.",
-                       "Арганізацыя з УНП {unp} не з'яўляецца ўпаўнаважаным органам.",
-                       "the organization with УНП {unp} is not an authorized body",
-                       "УНП {unp} булган оешма вәкаләтле орган түгел."),
-    "csv_raced": ("Пока файл проверялся, одна из организаций была зарегистрирована. Ничего не сохранено; "
-                  "загрузите файл ещё раз.",
-                  "Пакуль файл правяраўся, адна з арганізацый была зарэгістравана. Нічога не захавана; "
-                  "загрузіце файл яшчэ раз.",
-                  "one of these organizations was registered while the file was being checked; nothing was "
-                  "stored; send the file again",
-                  "Файл тикшерелгәндә оешмаларның берсе теркәлде. Берни дә сакланмады; файлны яңадан йөкләгез."),
-}
-
-i18n.register({lang: {f"cabinet.org.error.{key}": texts[i] for key, texts in _ERRORS.items()}
-               for i, lang in enumerate(("ru", "be", "en", "tt"))})

@@ -1,42 +1,140 @@
-"""Texts in four languages: plural forms follow the number."""
+"""Texts in four languages, from gettext catalogs: plural forms follow the
+number through ngettext and each catalog's Plural-Forms; every catalog
+has every message, with the placeholders of the Russian source; no module
+keeps texts of its own any more."""
+import re
+import string
+import subprocess
+from pathlib import Path
+
 import pytest
+from babel.messages.pofile import read_po
 
 from service import i18n
-from service.i18n import plural_form, translate
+from service.i18n import translate
+
+ROOT = Path(__file__).resolve().parent.parent
+LANGS = ("ru", "be", "en", "tt")
 
 
-@pytest.mark.parametrize("n, form", [(1, 0), (21, 0), (101, 0), (2, 1), (4, 1), (22, 1), (34, 1), (5, 2),
-                                     (11, 2), (12, 2), (14, 2), (111, 2), (0, 2), (24, 1), (25, 2)])
-def test_russian_and_belarusian_forms(n, form):
-    assert plural_form(n, "ru") == plural_form(n, "be") == form
+def read(lang):
+    with i18n.catalog_path(lang).open("rb") as source:
+        return read_po(source, locale=lang)
+
+
+@pytest.fixture(scope="module")
+def catalogs():
+    return {lang: read(lang) for lang in LANGS}
+
+
+# A period's number is given both ways: Russian and Belarusian write a
+# quarter in Roman numerals (II квартал 2026), English and Tatar in Arabic.
+SAME = {"roman": "n"}
+
+
+def placeholders(text):
+    return {SAME.get(name, name) for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+@pytest.mark.parametrize("n, ru, be", [
+    (1, "1 оценка", "1 ацэнка"), (21, "21 оценка", "21 ацэнка"), (101, "101 оценка", "101 ацэнка"),
+    (2, "2 оценки", "2 ацэнкі"), (4, "4 оценки", "4 ацэнкі"), (22, "22 оценки", "22 ацэнкі"),
+    (34, "34 оценки", "34 ацэнкі"), (5, "5 оценок", "5 ацэнак"), (11, "11 оценок", "11 ацэнак"),
+    (12, "12 оценок", "12 ацэнак"), (14, "14 оценок", "14 ацэнак"), (111, "111 оценок", "111 ацэнак"),
+    (0, "0 оценок", "0 ацэнак"), (25, "25 оценок", "25 ацэнак"),
+])
+def test_russian_and_belarusian_forms(n, ru, be):
+    assert translate("object.trend.ratings", "ru", n=n) == ru
+    assert translate("object.trend.ratings", "be", n=n) == be
 
 
 def test_english_and_tatar_forms():
-    assert [plural_form(n, "en") for n in (0, 1, 2, 21)] == [1, 0, 1, 1]
-    assert {plural_form(n, "tt") for n in (1, 2, 5, 21)} == {0}
+    assert [translate("object.trend.ratings", "en", n=n) for n in (0, 1, 2, 21)] == [
+        "0 ratings", "1 rating", "2 ratings", "21 ratings"]
+    # A Tatar noun after a numeral stays singular.
+    assert {translate("object.trend.months", "tt", n=n) for n in (1, 2, 5)} == {"1 ай", "2 ай", "5 ай"}
 
 
-@pytest.fixture
-def texts():
-    i18n.register({"ru": {"test.plural": "За {months} {months:месяц|месяца|месяцев} — {n} {n:оценка|оценки|оценок}, "
-                                          "средняя {mean:.1f}"},
-                   "en": {"test.plural": "{n} {n:rating|ratings} over {months} {months:month|months}"},
-                   "tt": {"test.plural": "{months} ай эчендә {n} бәя"}})
+def test_a_message_with_forms_needs_its_number():
+    with pytest.raises(ValueError, match="pass the number as n="):
+        translate("object.trend.ratings", "ru")
 
 
-@pytest.mark.parametrize("months, n, text", [
-    (24, 1, "За 24 месяца — 1 оценка, средняя 4.5"),
-    (1, 21, "За 1 месяц — 21 оценка, средняя 4.5"),
-    (12, 3, "За 12 месяцев — 3 оценки, средняя 4.5"),
-    (5, 111, "За 5 месяцев — 111 оценок, средняя 4.5"),
-])
-def test_a_russian_sentence_agrees_with_its_numbers(texts, months, n, text):
-    assert translate("test.plural", "ru", months=months, n=n, mean=4.5) == text
+def test_a_missing_translation_falls_back_to_russian_and_a_missing_key_shows_itself(tmp_path, monkeypatch):
+    (tmp_path / "ru" / "LC_MESSAGES").mkdir(parents=True)
+    (tmp_path / "en" / "LC_MESSAGES").mkdir(parents=True)
+    header = 'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=utf-8\\n"\n\n'
+    (tmp_path / "ru" / "LC_MESSAGES" / "messages.po").write_text(
+        header + 'msgid "a.b"\nmsgstr "по-русски"\n\nmsgid "c.d"\nmsgstr "только по-русски"\n')
+    (tmp_path / "en" / "LC_MESSAGES" / "messages.po").write_text(
+        header + 'msgid "a.b"\nmsgstr "in English"\n\nmsgid "c.d"\nmsgstr ""\n')
+    monkeypatch.setattr(i18n, "TRANSLATIONS", tmp_path)
+    i18n.reload_catalogs()
+    try:
+        assert translate("a.b", "en") == "in English"
+        assert translate("c.d", "en") == "только по-русски"
+        assert translate("e.f", "en") == "e.f"
+    finally:
+        monkeypatch.undo()
+        i18n.reload_catalogs()
 
 
-def test_other_languages_use_their_own_forms(texts):
-    assert translate("test.plural", "en", months=1, n=2) == "2 ratings over 1 month"
-    assert translate("test.plural", "tt", months=24, n=1) == "24 ай эчендә 1 бәя"
+def test_every_catalog_has_every_message_with_its_placeholders(catalogs):
+    source = {m.id if isinstance(m.id, str) else m.id[0]: m for m in catalogs["ru"] if m.id}
+    assert len(source) > 800
+    for lang in LANGS:
+        messages = {m.id if isinstance(m.id, str) else m.id[0]: m for m in catalogs[lang] if m.id}
+        assert set(messages) == set(source), lang
+        for key, message in messages.items():
+            texts = message.string if isinstance(message.string, tuple) else (message.string,)
+            assert all(texts), f"{lang}: {key} is not translated"
+            want = placeholders(source[key].string[0] if isinstance(source[key].string, tuple)
+                                else source[key].string)
+            for text in texts:
+                assert placeholders(text) == want, f"{lang}: {key}: {text!r} should use {sorted(want)}"
+            assert isinstance(message.id, tuple) == isinstance(source[key].id, tuple), (lang, key)
+            if isinstance(message.id, tuple):
+                assert len(texts) == catalogs[lang].num_plurals, (lang, key)
+
+
+def test_the_template_lists_every_message_with_its_russian_source(catalogs):
+    with (i18n.TRANSLATIONS / "messages.pot").open("rb") as source:
+        template = {m.id if isinstance(m.id, str) else m.id[0]: m for m in read_po(source) if m.id}
+    for message in catalogs["ru"]:
+        if message.id:
+            key = message.id if isinstance(message.id, str) else message.id[0]
+            # A message with forms is described by each of them.
+            russian = (message.string if isinstance(message.string, str)
+                       else " / ".join(dict.fromkeys(message.string)))
+            # A comment is one line: a source of several lines is split.
+            assert " ".join(" ".join(template[key].auto_comments).split()) == " ".join(russian.split()), key
+
+
+def test_english_is_english(catalogs):
+    """An English text in Cyrillic is an untranslated copy (УНП, the
+    Belarusian registration number, is a name and stays)."""
+    untranslated = []
+    for message in catalogs["en"]:
+        texts = message.string if isinstance(message.string, tuple) else (message.string,)
+        for text in texts:
+            cyrillic = re.sub(r"УНП|«[^»]*»|CSV UTF-8|да/нет|ЕРИП", "", text)
+            if re.search("[а-яёА-ЯЁ]", cyrillic):
+                untranslated.append((message.id, text))
+    assert untranslated == []
+
+
+def test_no_module_keeps_texts_of_its_own():
+    found = subprocess.run(["grep", "-rln", r"i18n\.register\|_STRINGS = {", str(ROOT / "service")],
+                           capture_output=True, text=True).stdout
+    assert found == ""
+
+
+def test_the_compiled_catalogs_are_read_when_up_to_date():
+    # scripts/setup compiles them; a stale or missing one is compiled in memory.
+    for lang in LANGS:
+        po, mo = i18n.catalog_path(lang), i18n.catalog_path(lang, ".mo")
+        if mo.exists():
+            assert mo.stat().st_mtime >= po.stat().st_mtime, f"{mo} is older than its .po: run scripts/setup"
 
 
 def test_the_object_page_trend_sentence_is_grammatical(client, world):
@@ -45,3 +143,4 @@ def test_the_object_page_trend_sentence_is_grammatical(client, world):
     body = client.get(f"/objects/{world.school.id}?lang=ru").get_data(as_text=True)
     assert "За 24 месяца — 1 оценка" in body
     assert "месяцев 1 оценок" not in body
+    assert "1 rating over 24 months" in client.get(f"/objects/{world.school.id}?lang=en").get_data(as_text=True)

@@ -3,7 +3,6 @@ as JSON. Entries are written by ``audit.record`` where each change is made."""
 from flask import jsonify, render_template, request
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from service import i18n
 from service.cabinet import permissions as can
 from service.cabinet.web import actor, api, load, pages
 from service.i18n import translate as t
@@ -62,23 +61,3 @@ def audit_page():
     entries = list(query.paginate(args["page"], args["per_page"]))
     return render_template("cabinet/audit.html", title=t("cabinet.nav.audit"), entries=entries, total=total,
                            args=args, pages=max(1, -(-total // args["per_page"])))
-
-
-i18n.register({
-    "ru": {"cabinet.audit.when": "Когда", "cabinet.audit.who": "Кто", "cabinet.audit.what": "Что",
-           "cabinet.audit.target": "Объект", "cabinet.audit.before": "Было", "cabinet.audit.after": "Стало",
-           "cabinet.audit.empty": "Записей нет.", "cabinet.audit.total": "Записей: {n}",
-           "cabinet.page.prev": "Назад", "cabinet.page.next": "Дальше"},
-    "be": {"cabinet.audit.when": "Калі", "cabinet.audit.who": "Хто", "cabinet.audit.what": "Што",
-           "cabinet.audit.target": "Аб'ект", "cabinet.audit.before": "Было", "cabinet.audit.after": "Стала",
-           "cabinet.audit.empty": "Запісаў няма.", "cabinet.audit.total": "Запісаў: {n}",
-           "cabinet.page.prev": "Назад", "cabinet.page.next": "Далей"},
-    "en": {"cabinet.audit.when": "When", "cabinet.audit.who": "Who", "cabinet.audit.what": "What",
-           "cabinet.audit.target": "Target", "cabinet.audit.before": "Before", "cabinet.audit.after": "After",
-           "cabinet.audit.empty": "No entries.", "cabinet.audit.total": "Entries: {n}",
-           "cabinet.page.prev": "Previous", "cabinet.page.next": "Next"},
-    "tt": {"cabinet.audit.when": "Кайчан", "cabinet.audit.who": "Кем", "cabinet.audit.what": "Нәрсә",
-           "cabinet.audit.target": "Объект", "cabinet.audit.before": "Иде", "cabinet.audit.after": "Булды",
-           "cabinet.audit.empty": "Язмалар юк.", "cabinet.audit.total": "Язмалар: {n}",
-           "cabinet.page.prev": "Артка", "cabinet.page.next": "Алга"},
-})

@@ -11,7 +11,7 @@ changed rating in the ledger (service/holding.py).
 from flask import jsonify, redirect, render_template, request, url_for
 from marshmallow import Schema, fields, validate
 
-from service import holding, i18n, ranking
+from service import holding, ranking
 from service.cabinet import audit, permissions as can
 from service.cabinet.ratings import local_time, object_labels
 from service.cabinet.web import actor, api, json_body, load, pages
@@ -112,59 +112,3 @@ def held_decision_page(key):
         raise ApiError({"decision": ["release or reject"]})
     _decide(user, key, decision)
     return redirect(url_for("cabinet.held_page", lang=current_language(), saved=decision), code=303)
-
-
-i18n.register({
-    "ru": {"cabinet.nav.held": "Задержанные оценки",
-           "cabinet.held.intro": "Оценки, похожие на накрутку (много с одного адреса или сети, всплеск "
-                                 "необычно большой для организации), сохранены, но не учитываются. "
-                                 "Решение принимается сразу для всей группы: учесть или отклонить.",
-           "cabinet.held.empty": "Задержанных оценок нет.",
-           "cabinet.held.cluster": "{name}: {n} {n:оценка|оценки|оценок} за {day}",
-           "cabinet.held.span": "С {first} по {last}",
-           "cabinet.held.sources": "адресов: {addresses}, сетей: {networks}, устройств: {devices}",
-           "cabinet.held.scores": "Оценки (средняя по четырём критериям)",
-           "cabinet.held.figures": "За месяц без них: {n0} оц., средняя {o0}; с ними: {n1} оц., средняя {o1}",
-           "cabinet.held.release": "Учесть все", "cabinet.held.reject": "Отклонить все",
-           "cabinet.held.saved.release": "Оценки группы учтены.",
-           "cabinet.held.saved.reject": "Оценки группы отклонены."},
-    "be": {"cabinet.nav.held": "Затрыманыя ацэнкі",
-           "cabinet.held.intro": "Ацэнкі, падобныя на накрутку (шмат з аднаго адраса або сеткі, усплёск "
-                                 "незвычайна вялікі для арганізацыі), захаваны, але не ўлічваюцца. "
-                                 "Рашэнне прымаецца адразу для ўсёй групы: улічыць або адхіліць.",
-           "cabinet.held.empty": "Затрыманых ацэнак няма.",
-           "cabinet.held.cluster": "{name}: {n} {n:ацэнка|ацэнкі|ацэнак} за {day}",
-           "cabinet.held.span": "З {first} па {last}",
-           "cabinet.held.sources": "адрасоў: {addresses}, сетак: {networks}, прылад: {devices}",
-           "cabinet.held.scores": "Ацэнкі (сярэдняя па чатырох крытэрыях)",
-           "cabinet.held.figures": "За месяц без іх: {n0} ац., сярэдняя {o0}; з імі: {n1} ац., сярэдняя {o1}",
-           "cabinet.held.release": "Улічыць усе", "cabinet.held.reject": "Адхіліць усе",
-           "cabinet.held.saved.release": "Ацэнкі групы ўлічаны.",
-           "cabinet.held.saved.reject": "Ацэнкі групы адхілены."},
-    "en": {"cabinet.nav.held": "Held ratings",
-           "cabinet.held.intro": "Ratings that look like stuffing (many from one address or network, a burst far "
-                                 "above the organization's usual rate) are kept but not counted. Each group is "
-                                 "decided at once: count it or reject it.",
-           "cabinet.held.empty": "No held ratings.",
-           "cabinet.held.cluster": "{name}: {n} {n:rating|ratings} on {day}",
-           "cabinet.held.span": "From {first} to {last}",
-           "cabinet.held.sources": "addresses: {addresses}, networks: {networks}, devices: {devices}",
-           "cabinet.held.scores": "Scores (mean of the four criteria)",
-           "cabinet.held.figures": "The month without them: {n0} ratings, mean {o0}; with them: {n1}, mean {o1}",
-           "cabinet.held.release": "Count them all", "cabinet.held.reject": "Reject them all",
-           "cabinet.held.saved.release": "The group's ratings are counted.",
-           "cabinet.held.saved.reject": "The group's ratings are rejected."},
-    "tt": {"cabinet.nav.held": "Тоткарылган бәяләр",
-           "cabinet.held.intro": "Ясалмага охшаган бәяләр (бер адрестан яки челтәрдән күп, оешма өчен гадәттән "
-                                 "тыш зур дулкын) сакланган, ләкин исәпкә алынмый. Карар бөтен төркем өчен "
-                                 "берьюлы кабул ителә: исәпкә алырга яки кире кагарга.",
-           "cabinet.held.empty": "Тоткарылган бәяләр юк.",
-           "cabinet.held.cluster": "{name}: {day} көнне {n} бәя",
-           "cabinet.held.span": "{first} — {last}",
-           "cabinet.held.sources": "адреслар: {addresses}, челтәрләр: {networks}, җайланмалар: {devices}",
-           "cabinet.held.scores": "Бәяләр (дүрт критерий буенча уртача)",
-           "cabinet.held.figures": "Айда алардан башка: {n0} бәя, уртача {o0}; алар белән: {n1}, уртача {o1}",
-           "cabinet.held.release": "Барысын да исәпкә алырга", "cabinet.held.reject": "Барысын да кире кагарга",
-           "cabinet.held.saved.release": "Төркемнең бәяләре исәпкә алынды.",
-           "cabinet.held.saved.reject": "Төркемнең бәяләре кире кагылды."},
-})

@@ -18,7 +18,7 @@ import re
 from flask import jsonify, redirect, render_template, request, url_for
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from service import comments, criteria, i18n
+from service import comments, criteria
 from service.cabinet import permissions as can
 from service.cabinet.ratings import as_json as rating_json, extras_of, local_time, object_labels, score_labels
 from service.cabinet.web import actor, api, form_errors, get_or_404, json_body, load, pages
@@ -257,108 +257,3 @@ def decide_page(criterion_id):
         return _render_criteria(user, load(queue_query, request.args), errors={criterion.id: form_errors(error)},
                                 typed={criterion.id: payload["reason"]}, status=error.status)
     return _saved_redirect("cabinet.criteria_page")
-
-
-i18n.register({
-    "ru": {
-        "cabinet.moderation.queue.total": "Ждут модерации: {n}",
-        "cabinet.moderation.queue.empty": "Очередь пуста.",
-        "cabinet.moderation.queue.order": "Сначала самые давние.",
-        "cabinet.moderation.approve": "Одобрить", "cabinet.moderation.reject": "Отклонить",
-        "cabinet.moderation.reason": "Причина отклонения",
-        "cabinet.moderation.reason.hint": "Обязательна при отклонении; видна в кабинете, не на портале.",
-        "cabinet.moderation.object_ratings": "Все оценки объекта",
-        "cabinet.criteria.queue.total": "Предложено: {n}", "cabinet.criteria.own.total": "Предложений: {n}",
-        "cabinet.criteria.own": "Предложения вашей организации",
-        "cabinet.criteria.queue.empty": "Предложений нет.",
-        "cabinet.criteria.code": "Код", "cabinet.criteria.labels": "Названия",
-        "cabinet.criteria.label": "Название ({language})", "cabinet.criteria.scale": "Шкала",
-        "cabinet.criteria.scale_min": "Наименьшая оценка", "cabinet.criteria.scale_max": "Наибольшая оценка",
-        "cabinet.criteria.owner": "Организация", "cabinet.criteria.proposed_by": "Предложил",
-        "cabinet.criteria.created": "Предложен", "cabinet.criteria.state": "Состояние",
-        "cabinet.criteria.reason": "Причина решения",
-        "cabinet.criteria.propose": "Предложить критерий", "cabinet.criteria.propose.send": "Отправить модератору",
-        "cabinet.criteria.propose.hint": "Критерий появится в анкетах после одобрения модератором и не влияет на рейтинг. "
-                                         "Критерий организации действует и в её подразделениях; критерий органа — во всём его реестре.",
-        "cabinet.criteria.code.hint": "Латинские строчные буквы, цифры и «_», например waiting_room.",
-        "cabinet.criteria.label.hint": "Не более {n} символов; русское название обязательно.",
-        "cabinet.criteria.more": "Показаны первые {n} организаций; для остальных воспользуйтесь API.",
-        "cabinet.criteria.error.object": "Выберите организацию.",
-    },
-    "be": {
-        "cabinet.moderation.queue.total": "Чакаюць мадэрацыі: {n}",
-        "cabinet.moderation.queue.empty": "Чарга пустая.",
-        "cabinet.moderation.queue.order": "Спачатку самыя даўнія.",
-        "cabinet.moderation.approve": "Ухваліць", "cabinet.moderation.reject": "Адхіліць",
-        "cabinet.moderation.reason": "Прычына адхілення",
-        "cabinet.moderation.reason.hint": "Абавязковая пры адхіленні; бачная ў кабінеце, не на партале.",
-        "cabinet.moderation.object_ratings": "Усе ацэнкі аб'екта",
-        "cabinet.criteria.queue.total": "Прапанавана: {n}", "cabinet.criteria.own.total": "Прапаноў: {n}",
-        "cabinet.criteria.own": "Прапановы вашай арганізацыі",
-        "cabinet.criteria.queue.empty": "Прапаноў няма.",
-        "cabinet.criteria.code": "Код", "cabinet.criteria.labels": "Назвы",
-        "cabinet.criteria.label": "Назва ({language})", "cabinet.criteria.scale": "Шкала",
-        "cabinet.criteria.scale_min": "Найменшая ацэнка", "cabinet.criteria.scale_max": "Найбольшая ацэнка",
-        "cabinet.criteria.owner": "Арганізацыя", "cabinet.criteria.proposed_by": "Прапанаваў",
-        "cabinet.criteria.created": "Прапанаваны", "cabinet.criteria.state": "Стан",
-        "cabinet.criteria.reason": "Прычына рашэння",
-        "cabinet.criteria.propose": "Прапанаваць крытэрый", "cabinet.criteria.propose.send": "Адправіць мадэратару",
-        "cabinet.criteria.propose.hint": "Крытэрый з'явіцца ў анкетах пасля ўхвалення мадэратарам і не ўплывае на рэйтынг. "
-                                         "Крытэрый арганізацыі дзейнічае і ў яе падраздзяленнях; крытэрый органа — ва ўсім яго рэестры.",
-        "cabinet.criteria.code.hint": "Лацінскія малыя літары, лічбы і «_», напрыклад waiting_room.",
-        "cabinet.criteria.label.hint": "Не больш за {n} сімвалаў; руская назва абавязковая.",
-        "cabinet.criteria.more": "Паказаны першыя {n} арганізацый; для астатніх скарыстайцеся API.",
-        "cabinet.criteria.error.object": "Выберыце арганізацыю.",
-    },
-    "en": {
-        "cabinet.moderation.queue.total": "Awaiting moderation: {n}",
-        "cabinet.moderation.queue.empty": "The queue is empty.",
-        "cabinet.moderation.queue.order": "Oldest first.",
-        "cabinet.moderation.approve": "Approve", "cabinet.moderation.reject": "Reject",
-        "cabinet.moderation.reason": "Reason for rejection",
-        "cabinet.moderation.reason.hint": "Required to reject; shown in the cabinet, never on the portal.",
-        "cabinet.moderation.object_ratings": "All ratings of the object",
-        "cabinet.criteria.queue.total": "Proposed: {n}", "cabinet.criteria.own.total": "Proposals: {n}",
-        "cabinet.criteria.own": "Your organization's proposals",
-        "cabinet.criteria.queue.empty": "No proposals.",
-        "cabinet.criteria.code": "Code", "cabinet.criteria.labels": "Labels",
-        "cabinet.criteria.label": "Label ({language})", "cabinet.criteria.scale": "Scale",
-        "cabinet.criteria.scale_min": "Lowest score", "cabinet.criteria.scale_max": "Highest score",
-        "cabinet.criteria.owner": "Organization", "cabinet.criteria.proposed_by": "Proposed by",
-        "cabinet.criteria.created": "Proposed", "cabinet.criteria.state": "State",
-        "cabinet.criteria.reason": "Reason given",
-        "cabinet.criteria.propose": "Propose a criterion", "cabinet.criteria.propose.send": "Send to the moderator",
-        "cabinet.criteria.propose.hint": "The criterion appears on the rating forms once a moderator approves it; it never "
-                                         "counts in the ranking. An organization's criterion applies to its subdivisions "
-                                         "too; a body's to its whole registry.",
-        "cabinet.criteria.code.hint": "Lowercase Latin letters, digits and _, for example waiting_room.",
-        "cabinet.criteria.label.hint": "At most {n} characters; the Russian label is required.",
-        "cabinet.criteria.more": "The first {n} organizations are listed; use the API for the others.",
-        "cabinet.criteria.error.object": "choose an organization",
-    },
-    "tt": {
-        "cabinet.moderation.queue.total": "Модерация көтә: {n}",
-        "cabinet.moderation.queue.empty": "Чират буш.",
-        "cabinet.moderation.queue.order": "Иң искеләре башта.",
-        "cabinet.moderation.approve": "Хупларга", "cabinet.moderation.reject": "Кире кагарга",
-        "cabinet.moderation.reason": "Кире кагу сәбәбе",
-        "cabinet.moderation.reason.hint": "Кире каккан очракта мәҗбүри; кабинетта күренә, порталда түгел.",
-        "cabinet.moderation.object_ratings": "Объектның барлык бәяләре",
-        "cabinet.criteria.queue.total": "Тәкъдим ителгән: {n}", "cabinet.criteria.own.total": "Тәкъдимнәр: {n}",
-        "cabinet.criteria.own": "Сезнең оешма тәкъдимнәре",
-        "cabinet.criteria.queue.empty": "Тәкъдимнәр юк.",
-        "cabinet.criteria.code": "Код", "cabinet.criteria.labels": "Исемнәр",
-        "cabinet.criteria.label": "Исем ({language})", "cabinet.criteria.scale": "Шкала",
-        "cabinet.criteria.scale_min": "Иң кечкенә бәя", "cabinet.criteria.scale_max": "Иң зур бәя",
-        "cabinet.criteria.owner": "Оешма", "cabinet.criteria.proposed_by": "Тәкъдим итүче",
-        "cabinet.criteria.created": "Тәкъдим ителде", "cabinet.criteria.state": "Торышы",
-        "cabinet.criteria.reason": "Карар сәбәбе",
-        "cabinet.criteria.propose": "Критерий тәкъдим итәргә", "cabinet.criteria.propose.send": "Модераторга җибәрергә",
-        "cabinet.criteria.propose.hint": "Критерий модератор хуплагач анкеталарда барлыкка килә һәм рейтингка тәэсир итми. "
-                                         "Оешма критерие аның бүлекчәләрендә дә гамәлдә; орган критерие — бөтен реестрында.",
-        "cabinet.criteria.code.hint": "Латин кечкенә хәрефләре, саннар һәм «_», мәсәлән waiting_room.",
-        "cabinet.criteria.label.hint": "{n} символдан артык түгел; рус телендәге исем мәҗбүри.",
-        "cabinet.criteria.more": "Беренче {n} оешма күрсәтелгән; калганнары өчен API кулланыгыз.",
-        "cabinet.criteria.error.object": "Оешманы сайлагыз.",
-    },
-})
