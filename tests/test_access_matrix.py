@@ -108,6 +108,10 @@ MATRIX = {
     "GET /api/v1/cabinet/reports/<any(quarterly, monitoring):kind>": Rule(
         "anonymous=401/401 operator=400/400 moderator=400/400 body=400/400 staff=400/400",
         args={"kind": lambda s, w: "quarterly"}),
+    "GET /cabinet/reports": Rule(everyone(200, PAGE_GET)),
+    "GET /cabinet/reports/<any(quarterly, monitoring):kind>": Rule(
+        "anonymous=302/302 operator=400/400 moderator=400/400 body=400/400 staff=400/400",
+        args={"kind": lambda s, w: "quarterly"}),
     "GET /cabinet/audit": Rule(only(PAGE_GET, operator=200)),
     "GET /api/v1/cabinet/audit": Rule(only(API, operator=200)),
     "GET /cabinet/account": Rule("anonymous=302 operator=200 moderator=200 body=200 staff=200"),

@@ -278,3 +278,44 @@ def test_rebuild_names_a_service_aggregate_that_drifted(runner, services):
     result = runner.invoke(args=["rebuild-aggregates"])
     assert f"object {services.clinic.id}, service {services.doctor.id}, period 2026-Q3" in result.output
     assert ranking.stored_service_aggregates() == ranking.service_aggregates_from_ratings()
+
+
+# -- the cabinet's page ------------------------------------------------------------------
+
+def test_the_page_offers_both_reports_and_downloads_them(client, quarter, monkeypatch):
+    monkeypatch.setattr(notifications, "today", lambda: datetime.date(2026, 10, 3))
+    factories.sign_in(client, factories.user("staff", quarter.school))
+    page = client.get("/cabinet/reports?lang=en").get_data(as_text=True)
+    assert "Quarterly analytic report" in page and "Half-year monitoring" in page
+    assert "Reports on your organization and its subdivisions." in page
+    # The last closed quarter is chosen, and its report is due on the 5th.
+    assert '<option value="2026-Q3" selected>' in page and "The report for III quarter 2026 is due by 2026-10-08" \
+        not in page
+    assert "is due by 2026-10-05" in page
+    assert '<option value="2026-H1" selected>' in page and '<option value="2026-H2">' in page
+    assert 'href="/cabinet/reports?lang=en"' in page, "the cabinet's menu links to it"
+    response = client.get("/cabinet/reports/quarterly?lang=en&period=2026-Q3&format=csv&part=organizations")
+    assert response.status_code == 200 and "no-store" in response.headers["Cache-Control"]
+    assert list(_csv_rows(response.data)) == [quarter.school.name], "scoped as the user"
+    pdf = client.get("/cabinet/reports/monitoring?period=2026-H2&format=pdf&part=organizations")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+
+
+@pytest.mark.parametrize("query, field, message", [
+    ("period=2026-H2&format=pdf&part=organizations", "quarterly-period", "Choose a quarter, such as 2026-Q3."),
+    ("period=2026-Q3&format=doc&part=organizations", "quarterly-format", "Choose PDF, XLSX or CSV."),
+    ("period=2026-Q3&format=pdf&part=services", "quarterly-part", "Only a CSV file holds the services alone"),
+])
+def test_a_bad_choice_is_named_on_the_page(client, quarter, query, field, message):
+    factories.sign_in(client, factories.user("operator"))
+    response = client.get(f"/cabinet/reports/quarterly?lang=en&{query}")
+    assert response.status_code == 400 and response.mimetype == "text/html"
+    page = response.get_data(as_text=True)
+    assert f'<a href="#f-{field}">{message}' in page and f'id="f-{field}" name="{field.split("-")[1]}"' in page
+    assert f'<span class="field-error" id="e-{field}">' in page
+
+
+def test_the_page_and_its_files_need_a_signed_in_user(client, quarter):
+    assert client.get("/cabinet/reports").status_code in (302, 401)
+    response = client.get("/cabinet/reports/quarterly?period=2026-Q3&format=csv")
+    assert response.status_code in (302, 401) and not response.data.startswith(b"\xef\xbb\xbfid")

@@ -18,6 +18,7 @@ SECTIONS = [
     ("/cabinet/moderation/criteria", "cabinet.nav.criteria", (User.MODERATOR, User.BODY, User.STAFF)),
     ("/cabinet/registries", "cabinet.nav.registries", (User.OPERATOR, User.BODY)),
     ("/cabinet/results", "cabinet.nav.results", User.ROLES),
+    ("/cabinet/reports", "cabinet.nav.reports", User.ROLES),
     ("/cabinet/notifications", "cabinet.nav.notifications", (User.MODERATOR, User.BODY, User.STAFF)),
     ("/cabinet/users", "cabinet.nav.users", (User.OPERATOR, User.STAFF)),
     ("/cabinet/audit", "cabinet.nav.audit", (User.OPERATOR,)),

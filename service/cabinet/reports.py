@@ -1,24 +1,35 @@
-"""Reports in the cabinet's API: GET /api/v1/cabinet/reports/quarterly and
-/monitoring (``period``, ``format``, and ``part`` for CSV: the
-organizations or the services), scoped as the user may see results; and
-``flask --app wsgi report quarterly|monitoring``."""
-import click
-from flask import Response, current_app, request
-from flask.cli import with_appcontext
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+"""Reports in the cabinets: the page ``/cabinet/reports``, whose forms
+download a report as the signed-in user (``/cabinet/reports/quarterly``
+and ``/monitoring``), the same through the API with a token (GET
+/api/v1/cabinet/reports/quarterly and /monitoring), each with ``period``,
+``format``, and ``part`` for CSV (the organizations or the services),
+scoped as the user may see results; and ``flask --app wsgi report
+quarterly|monitoring``."""
+import datetime
 
-from service import report_files, reports
+import click
+from flask import Response, request
+from flask.cli import with_appcontext
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
+
+from service import notifications, ranking, report_files, reports
 from service.cabinet import permissions as can
-from service.cabinet.web import actor, api, load
+from service.cabinet.web import actor, api, form_errors, load, pages, render_form
 from service.db import database
 from service.errors import ApiError
+from service.i18n import translate as t
 from service.models import RatableObject
+from service.pages import period_label
 
 
 _PART_IS_CSV = "only a CSV file is one part; XLSX and PDF hold the services too"
 
 
 class ReportQuery(Schema):
+    class Meta:
+        # ?lang= and the like belong to the page, not to the report.
+        unknown = EXCLUDE
+
     period = fields.String(required=True, validate=validate.Length(max=16))
     format = fields.String(load_default="pdf", validate=validate.OneOf(sorted(report_files.FORMATS)))
     # A CSV file holds one table; XLSX and PDF hold both.
@@ -46,17 +57,92 @@ def _file(report, format, part):
                              "Cache-Control": "private, no-store"})
 
 
+def _report(user, kind, args, message=str):
+    """The report ``user`` may read; a period that is not one of ``kind``
+    is a 400 naming the period, ``message`` wording it."""
+    scope = can.readable_objects(user, can.REPORTS)
+    name = user.organization.name if scope is not None and user.organization_id else ""
+    try:
+        return reports.build(kind, args["period"], scope, name)
+    except reports.ReportError as error:
+        raise ApiError({"period": [message(error)]}) from None
+
+
 @api.get("/reports/<any(quarterly, monitoring):kind>")
 def report_file(kind):
     user = actor()
     can.require(user, can.REPORTS)
     args = load(report_query, request.args)
-    scope = can.readable_objects(user, can.REPORTS)
-    name = user.organization.name if scope is not None and user.organization_id else ""
+    return _file(_report(user, kind, args), args["format"], args["part"])
+
+
+# -- the page -----------------------------------------------------------------------
+
+# How many periods back the page offers (older ones: any period through the API).
+QUARTERS_OFFERED, HALVES_OFFERED = 8, 4
+
+
+def _periods(kind, today):
+    """The periods a report of ``kind`` can be asked for, newest first: the
+    current one (so far) and those before it."""
+    if kind == reports.QUARTERLY:
+        current = f"{today.year}-Q{(today.month - 1) // 3 + 1}"
+        count = QUARTERS_OFFERED
+    else:
+        current = f"{today.year}-H{(today.month - 1) // 6 + 1}"
+        count = HALVES_OFFERED
+    periods = [ranking.Period(current)]
+    while len(periods) < count:
+        periods.append(periods[-1].previous())
+    return periods
+
+
+def _due(period):
+    """The quarterly report is due by the 5th of the month after its quarter."""
+    year, month = divmod(period.last_month, 100)
+    return datetime.date(year + month // 12, month % 12 + 1, 5)
+
+
+def _page(user, errors=None, status=200, chosen=None):
+    today = notifications.today()
+    forms = []
+    for kind in (reports.QUARTERLY, reports.MONITORING):
+        periods = _periods(kind, today)
+        # The last closed period is the one a report is usually made for.
+        default = periods[1].key
+        forms.append({"kind": kind, "default": default, "due": _due(periods[1]) if kind == reports.QUARTERLY else None,
+                      "periods": [(p.key, period_label(p)) for p in periods]})
+    scope = can.scope_of(user, can.REPORTS)
+    return render_form("cabinet/reports.html", errors=errors, status=status, title=t("cabinet.reports.title"),
+                       forms=forms, scope=scope, chosen=chosen or {}, today=today,
+                       formats=[(f, t(f"cabinet.reports.format.{f}")) for f in ("pdf", "xlsx", "csv")],
+                       parts=[(p, t(f"cabinet.reports.part.{p}")) for p in report_files.PARTS])
+
+
+@pages.get("/reports")
+def reports_page():
+    user = actor()
+    can.require(user, can.REPORTS)
+    return _page(user)
+
+
+@pages.get("/reports/<any(quarterly, monitoring):kind>")
+def report_download(kind):
+    """A form's download: the file, or the page again saying what is wrong."""
+    user = actor()
+    can.require(user, can.REPORTS)
+    chosen = {"kind": kind, **{k: request.args.get(k, "") for k in ("period", "format", "part")}}
     try:
-        report = reports.build(kind, args["period"], scope, name)
-    except reports.ReportError as error:
-        raise ApiError({"period": [str(error)]}) from None
+        args = load(report_query, request.args)
+        report = _report(user, kind, args, message=lambda error: t(f"cabinet.reports.error.{kind}"))
+    except ApiError as error:
+        errors = form_errors(error)
+        if "part" in errors:
+            errors["part"] = [t("cabinet.reports.error.part")]
+        if "format" in errors:
+            errors["format"] = [t("cabinet.reports.error.format")]
+        return _page(user, errors={f"{kind}-{field}": messages for field, messages in errors.items()}, status=400,
+                     chosen=chosen)
     return _file(report, args["format"], args["part"])
 
 

@@ -532,6 +532,33 @@ def test_the_monitoring_notice_is_planned_by_the_staff_and_goes_overdue(open_pag
     expect(moderator.locator("dl.facts")).to_contain_text(f"Overdue since{later.isoformat()}")
 
 
+def test_a_body_downloads_its_registry_report_from_the_cabinet(open_page, live_server, live_db, world):
+    import io
+    from pathlib import Path
+    from openpyxl import load_workbook
+    member = person(User.BODY, world.body)
+    page = open_page()
+    sign_in(page, live_server, member.email)
+    nav(page, "Reports")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Reports")
+    expect(page.get_by_text("Reports on the organizations of your accepted registries.")).to_be_visible()
+    shot(page, "reports")
+    quarterly = page.get_by_role("group", name="Quarterly analytic report")
+    quarterly.get_by_label("Format").select_option("xlsx")
+    with page.expect_download() as download:
+        quarterly.get_by_role("button", name="Download").click()
+    saved = download.value
+    assert re.fullmatch(r"ocenka-quarterly-\d{4}-Q[1-4]\.xlsx", saved.suggested_filename)
+    book = load_workbook(io.BytesIO(Path(saved.path()).read_bytes()))
+    assert {"Организации", "Услуги"} <= set(book.sheetnames)
+    # The services alone are a CSV's: asked for a PDF, the page says so.
+    quarterly.get_by_label("Format").select_option("pdf")
+    quarterly.get_by_label("Table").select_option("services")
+    quarterly.get_by_role("button", name="Download").click()
+    expect(page.locator("#e-quarterly-part")).to_contain_text("Only a CSV file holds the services alone")
+    accessible(page)
+
+
 # -- 5: bad input -------------------------------------------------------------------------------
 
 def test_a_bad_unp_is_named_beside_the_field_and_nothing_is_stored(open_page, live_server, live_db, world,
@@ -593,7 +620,7 @@ def test_cabinet_pages_fit_a_phone(open_page, live_server, live_app, live_db, st
     fits(page, PHONE["width"])
     for path in ("/cabinet/organization", "/cabinet/ratings", "/cabinet/results", "/cabinet/users",
                  "/cabinet/users/invite", "/cabinet/notifications", "/cabinet/moderation/criteria",
-                 "/cabinet/account"):
+                 "/cabinet/account", "/cabinet/reports"):
         visit(page, f"{live_server}{path}?lang=en")
         fits(page, PHONE["width"])
         if path == "/cabinet/ratings":
@@ -601,6 +628,6 @@ def test_cabinet_pages_fit_a_phone(open_page, live_server, live_app, live_db, st
     operator = open_page(PHONE)
     sign_in(operator, live_server, staff_of_the_portal.operator)
     for path in ("/cabinet/organizations", "/cabinet/organizations/new", "/cabinet/registries",
-                 "/cabinet/users", "/cabinet/audit"):
+                 "/cabinet/users", "/cabinet/audit", "/cabinet/reports"):
         visit(operator, f"{live_server}{path}?lang=en")
         fits(operator, PHONE["width"])
