@@ -75,7 +75,7 @@ def widget():
 # form's answer ("words"), from the catalogue the rating page uses too;
 # widget.js keeps only what it says before (its title, the floating button,
 # a questionnaire that cannot be had). Each name is the widget's, each value
-# a key of service/i18n.py.
+# a key of the catalogs (service/translations, docs/translations.md).
 WIDGET_WORDS = {
     "addComment": "rate.comment.add", "send": "rate.send", "sending": "widget.sending",
     "thanks": "rate.thanks.title", "page": "rate.page", "reasons": "rate.reasons", "extra": "rate.extra",
