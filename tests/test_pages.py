@@ -455,16 +455,6 @@ def test_language_switch_keeps_the_query(client, world):
     assert 'href="/objects?q=%D1%88%D0%BA%D0%BE%D0%BB%D0%B0&amp;sphere=education&amp;page=1&amp;lang=be"' in switch
 
 
-def test_every_string_is_in_four_languages():
-    keys = {lang: set(pages._expand(strings)) for lang, strings in pages._STRINGS.items()}
-    assert set(keys) == {"ru", "be", "en", "tt"}
-    assert keys["ru"] == keys["be"] == keys["en"] == keys["tt"]
-    for lang in ("be", "tt"):
-        same = [k for k in keys["ru"] if pages._expand(pages._STRINGS[lang])[k] == pages._expand(pages._STRINGS["ru"])[k]]
-        # Only a handful of words are spelled alike (months, "JSON (API)", "+{n}").
-        assert len(same) < 25, same
-
-
 # -- queries -------------------------------------------------------------------
 
 def count_queries(db, monkeypatch, call):
