@@ -126,12 +126,14 @@ def make_database(url):
         # Without connect_timeout libpq waits for the operating system's TCP
         # timeout (minutes) on a server that does not answer.
         options.setdefault("connect_timeout", str(WAIT_SECONDS))
-        return PooledPostgresqlDatabase(
+        db = PooledPostgresqlDatabase(
             unquote(parsed.path.lstrip("/")),
             user=unquote(parsed.username) if parsed.username else None,
             password=unquote(parsed.password) if parsed.password else None,
             host=parsed.hostname or None, port=parsed.port or None,
             max_connections=32, stale_timeout=3600, timeout=WAIT_SECONDS, **options)
+        db.write_group = WriteGroup(ProcessTurn())
+        return db
     raise ValueError(f"OCENKA_DATABASE_URL must start with sqlite:/// or postgresql:// (was {url!r})")
 
 
@@ -326,6 +328,49 @@ class WriterQueue:
             pause = min(pause * 2, self.POLL_MAX)
 
 
+class ProcessTurn:
+    """The turn of a group commit on PostgreSQL: one batch at a time in
+    this process. Batches of several processes (or servers) take their
+    turns on the database's advisory lock (``WriteGroup``), which needs no
+    file shared between them."""
+
+    POLL_FIRST = WriterQueue.POLL_FIRST
+
+    def __init__(self, timeout=WAIT_SECONDS):
+        self.timeout = timeout
+        self.mutex = threading.Lock()
+
+    @contextlib.contextmanager
+    def turn(self, timeout=None):
+        if not self.mutex.acquire(timeout=max(self.timeout if timeout is None else timeout, 0)):
+            raise DatabaseBusy("no turn for the batch of writes (another thread of this process is committing)")
+        try:
+            yield
+        finally:
+            self.mutex.release()
+
+
+class Later:
+    """What a grouped write leaves to the end of its batch: ``finish()`` runs
+    after every write of the batch, in their order, in the same transaction,
+    and its result is the caller's. The ratings ledger appends there, so
+    that its head is locked once per batch and last, as in a single write,
+    and never while the batch still waits for other locks."""
+    __slots__ = ("finish",)
+
+    def __init__(self, finish):
+        self.finish = finish
+
+
+def finished(result):
+    return result.finish() if isinstance(result, Later) else result
+
+
+# One key of PostgreSQL's advisory locks for the batches of every process:
+# they take turns, as SQLite's single writer does.
+GROUP_LOCK_KEY = 0x6F63656E6B61  # "ocenka"
+
+
 class _Write:
     """One caller's work in a group commit, and what came of it."""
     __slots__ = ("work", "result", "error", "done")
@@ -335,12 +380,14 @@ class _Write:
 
 
 class WriteGroup:
-    """Group commit for SQLite: the writes that arrive while one commit is
-    on its way to the disk go into the next commit together.
+    """Group commit: the writes that arrive while one commit is on its way
+    to the disk go into the next commit together.
 
     A durable commit waits for an fsync, a millisecond or more, and SQLite
     admits one writer at a time, so one commit per rating caps throughput
-    at one fsync per rating. Here a caller queues its work and tries to
+    at one fsync per rating. On PostgreSQL every rating locks the ratings
+    ledger's head until its commit, so ratings commit one after another
+    there too; a batch locks it once. Here a caller queues its work and tries to
     take the writer's turn; whoever gets it runs every queued work in one
     transaction, each in a savepoint of its own (a failing one is rolled
     back alone and its error goes to its caller), commits once, and hands
@@ -383,17 +430,31 @@ class WriteGroup:
             raise write.error
         return write.result
 
+    @staticmethod
+    def _transaction():
+        if is_sqlite():
+            return database.atomic(lock_type="IMMEDIATE")
+        return database.atomic()
+
     def _commit_pending(self):
         with self.pending_lock:
             batch, self.pending = self.pending, []
         try:
-            with database.atomic(lock_type="IMMEDIATE"):
+            with self._transaction():
+                if not is_sqlite():
+                    run("SELECT pg_advisory_xact_lock(?)", (GROUP_LOCK_KEY,))
                 for write in batch:
                     try:
                         with database.atomic():
                             write.result = write.work()
                     except Exception as error:  # noqa: BLE001 - handed to its own caller
                         write.error = error
+                # What the writes left to the end, in their order; a failure
+                # here fails the whole batch (below), so nothing stands
+                # half-done.
+                for write in batch:
+                    if write.error is None:
+                        write.result = finished(write.result)
         except Exception as error:  # noqa: BLE001 - the commit failed: nobody's write stands
             for write in batch:
                 write.result, write.error = None, error
@@ -404,13 +465,13 @@ class WriteGroup:
 
 def grouped_write(work):
     """Runs ``work()`` in a write transaction and returns its result once the
-    transaction is durable. On SQLite concurrent callers share commits
-    (``WriteGroup``); on PostgreSQL, or inside a transaction already, it is
-    plain ``write_transaction``."""
-    if is_sqlite() and not database.in_transaction():
+    transaction is durable: concurrent callers share commits
+    (``WriteGroup``). Inside a transaction already it joins that one. A
+    ``Later`` that ``work`` returns is finished before the commit."""
+    if not database.in_transaction():
         return database.obj.write_group.run(work)
     with write_transaction():
-        return work()
+        return finished(work())
 
 
 @contextlib.contextmanager

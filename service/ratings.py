@@ -9,7 +9,7 @@ from marshmallow import ValidationError
 from peewee import IntegrityError
 
 from service import codes, holding, ledger, limits, ranking
-from service.db import grouped_write, is_sqlite, run
+from service.db import Later, grouped_write, is_sqlite, run
 from service.errors import ApiError
 from service.models import ObjectService, RatableObject, Rating, RatingExtra, utcnow
 from service.questionnaire import extra_criteria_for
@@ -161,9 +161,13 @@ def submit(payload, client_signals, config):
                                     fields=[RatingExtra.rating, RatingExtra.criterion, RatingExtra.value]).execute()
         if status == Rating.COUNTED:
             ranking.add_to_aggregates(obj.id, month, scores, verified=verified, service=data["service"])
-        # Last: the chain's head stays locked from here to the commit.
-        receipt = ledger.record_rating(rating_id, obj.id, month, scores, verified, data["channel"], status, now)
-        return rating_id, verified, receipt
+
+        def append():
+            # After every rating of the batch: the chain's head stays
+            # locked from here to the commit.
+            receipt = ledger.record_rating(rating_id, obj.id, month, scores, verified, data["channel"], status, now)
+            return rating_id, verified, receipt
+        return Later(append)
 
     try:
         rating_id, verified, receipt = grouped_write(store)

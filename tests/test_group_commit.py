@@ -1,17 +1,19 @@
-"""Group commit on SQLite: concurrent writes share commits, each caller gets
-its own result or error, and nothing is answered before it is committed."""
+"""Group commit on SQLite and PostgreSQL: concurrent writes share commits,
+each caller gets its own result or error, what a write leaves to the end
+of its batch runs in its order, and nothing is answered before it is
+committed."""
 import threading
 
 import pytest
 
-from service.db import DatabaseBusy, database, grouped_write, is_sqlite
+from service.db import DatabaseBusy, Later, database, grouped_write, is_sqlite
 from service.models import Meta
 
 
 @pytest.fixture
 def sqlite_only(app):
     if not is_sqlite():
-        pytest.skip("group commit is SQLite's (PostgreSQL commits concurrently)")
+        pytest.skip("the writer queue is SQLite's")
 
 
 def _write(key, value):
@@ -41,7 +43,7 @@ def _in_threads(app, works):
     return results, errors
 
 
-def test_concurrent_writes_share_commits_and_each_gets_its_result(app, db, sqlite_only):
+def test_concurrent_writes_share_commits_and_each_gets_its_result(app, db):
     group = database.obj.write_group
     before = group.commits
     works = [_write(f"group-{i}", str(i)) for i in range(24)]  # under the pool's 32 connections
@@ -53,7 +55,7 @@ def test_concurrent_writes_share_commits_and_each_gets_its_result(app, db, sqlit
     assert group.commits - before < 24
 
 
-def test_a_failing_write_is_rolled_back_alone(app, db, sqlite_only):
+def test_a_failing_write_is_rolled_back_alone(app, db):
     def failing():
         Meta.insert(key="doomed", value=0).execute()
         raise ValueError("this one is refused")
@@ -95,3 +97,41 @@ def test_a_writer_that_never_gets_its_turn_is_told_so(app, db, sqlite_only):
         thread.join()
     assert not database.obj.write_group.pending
     assert not Meta.select().where(Meta.key == "late").exists()
+
+
+def test_what_writes_leave_to_the_end_runs_after_all_of_them_in_their_order(app, db):
+    order = []
+
+    def work(i):
+        def write():
+            Meta.insert(key=f"later-{i}", value=i).execute()
+
+            def finish():
+                # Every write of the batch is in already.
+                order.append((i, Meta.select().where(Meta.key.startswith("later-")).count()))
+                return f"finished-{i}"
+            return Later(finish)
+        return write
+
+    results, errors = _in_threads(app, [work(i) for i in range(12)])
+    assert not errors and results == {i: f"finished-{i}" for i in range(12)}
+    assert sorted(i for i, _ in order) == list(range(12))
+    # A finish runs after every write of its batch, not right after its own:
+    # some finish saw more writes than had finished before it plus its own.
+    assert any(seen > rank + 1 for rank, (_, seen) in enumerate(order))
+    assert Meta.select().where(Meta.key.startswith("later-")).count() == 12
+
+
+def test_a_failing_finish_fails_its_whole_batch_and_nothing_stands(app, db):
+    def write():
+        Meta.insert(key="half-done", value=1).execute()
+        return Later(lambda: 1 / 0)
+
+    with pytest.raises(ZeroDivisionError):
+        grouped_write(write)
+    assert not Meta.select().where(Meta.key == "half-done").exists()
+
+
+def test_a_later_inside_a_transaction_is_finished_there(app, db):
+    with database.atomic():
+        assert grouped_write(lambda: Later(lambda: "done")) == "done"
