@@ -443,12 +443,17 @@ class WriteGroup:
             with self._transaction():
                 if not is_sqlite():
                     run("SELECT pg_advisory_xact_lock(?)", (GROUP_LOCK_KEY,))
-                for write in batch:
-                    try:
-                        with database.atomic():
-                            write.result = write.work()
-                    except Exception as error:  # noqa: BLE001 - handed to its own caller
-                        write.error = error
+                if len(batch) == 1:
+                    # Alone in its batch, a write needs no savepoint: if it
+                    # fails, the transaction is rolled back with it (below).
+                    batch[0].result = batch[0].work()
+                else:
+                    for write in batch:
+                        try:
+                            with database.atomic():
+                                write.result = write.work()
+                        except Exception as error:  # noqa: BLE001 - handed to its own caller
+                            write.error = error
                 # What the writes left to the end, in their order; a failure
                 # here fails the whole batch (below), so nothing stands
                 # half-done.

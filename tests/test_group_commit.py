@@ -135,3 +135,15 @@ def test_a_failing_finish_fails_its_whole_batch_and_nothing_stands(app, db):
 def test_a_later_inside_a_transaction_is_finished_there(app, db):
     with database.atomic():
         assert grouped_write(lambda: Later(lambda: "done")) == "done"
+
+
+def test_a_write_alone_in_its_batch_that_fails_leaves_nothing(app, db):
+    def failing():
+        Meta.insert(key="alone", value=1).execute()
+        raise ValueError("refused")
+
+    with pytest.raises(ValueError, match="refused"):
+        grouped_write(failing)
+    assert not Meta.select().where(Meta.key == "alone").exists()
+    # The next write is not hindered by it.
+    assert grouped_write(_write("after-alone", "2")) == "after-alone"
