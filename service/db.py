@@ -214,6 +214,17 @@ def current_version():
     return latest.version if latest else 0
 
 
+def schema_state():
+    """(the newest applied version, the code's steps not applied) from one
+    read of the versions: for /healthz, which a load balancer asks every
+    few seconds."""
+    from service.migrations import MIGRATIONS
+    if not database.table_exists(SchemaVersion._meta.table_name):
+        return 0, [number for number, _, _ in MIGRATIONS]
+    applied = {int(v) for v, in run("SELECT version FROM schema_version").fetchall()}
+    return max(applied, default=0), [number for number, _, _ in MIGRATIONS if number not in applied]
+
+
 def missing_versions():
     """The schema steps this code has that the database has not applied,
     in-between ones included."""

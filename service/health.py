@@ -26,7 +26,7 @@ def healthz():
         return _unavailable("the SQLite database file does not exist")
     try:
         with db.connection():
-            version, missing = db.current_version(), db.missing_versions()
+            version, missing = db.schema_state()
     except Exception as error:  # noqa: BLE001 - whatever failed, the answer is "not ready"
         reason = db.unavailable_reason(error) or f"the database failed: {type(error).__name__}"
         return _unavailable(reason)
