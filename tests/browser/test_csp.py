@@ -4,6 +4,8 @@ portal, the rating page or the cabinets is refused (the console would say
 directive"), the criteria bars keep their widths without inline styles, and
 no page can be framed by another site."""
 import re
+import uuid
+from types import SimpleNamespace
 
 import pytest
 from playwright.sync_api import expect
@@ -26,16 +28,20 @@ def violations(page):
 
 
 @pytest.fixture(scope="module")
-def rated(live_app, world):
+def rated(live_app):
+    """An organization of its own with two ratings: other browser tests rate
+    the shared ones, and the bars below check exact means."""
     client = live_app.test_client()
     from service.db import database
     with live_app.app_context(), database.connection_context():
-        factories.rate(client, world.clinic.id, 5, 4, 3, 2)
-        factories.rate(client, world.clinic.id, 4, 4, 3, 2)
+        clinic = factories.organization(f"УЗ «Поликлиника для проверки CSP» {uuid.uuid4().hex[:6]}", "gomel",
+                                        ("health",), locality="г. Гомель")
+        factories.rate(client, clinic.id, 5, 4, 3, 2)
+        factories.rate(client, clinic.id, 4, 4, 3, 2)
     from service import pages, ranking
     ranking.clear_cache()
     pages.clear_cache()
-    return world
+    return SimpleNamespace(clinic=clinic)
 
 
 @pytest.fixture(scope="module")
