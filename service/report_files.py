@@ -222,7 +222,10 @@ def _table(pdf, widths, heads, rows):
 def _num(value, digits=2, signed=False):
     if value is None:
         return "—"
-    text = f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
+    # A change that rounds to nothing is no change: not "-0,00".
+    if round(value, digits) == 0:
+        value = 0.0
+    text = f"{value:+.{digits}f}" if signed and value else f"{value:.{digits}f}"
     return text.replace(".", ",")
 
 

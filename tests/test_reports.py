@@ -319,3 +319,12 @@ def test_the_page_and_its_files_need_a_signed_in_user(client, quarter):
     assert client.get("/cabinet/reports").status_code in (302, 401)
     response = client.get("/cabinet/reports/quarterly?period=2026-Q3&format=csv")
     assert response.status_code in (302, 401) and not response.data.startswith(b"\xef\xbb\xbfid")
+
+
+@pytest.mark.parametrize("value, signed, text", [
+    (-0.0016, True, "0,00"), (0.0016, True, "0,00"), (2.0, True, "+2,00"), (-1.234, True, "-1,23"),
+    (-0.001, False, "0,00"), (3.456, False, "3,46"), (None, True, "—"),
+])
+def test_a_change_that_rounds_to_nothing_is_printed_as_none(value, signed, text):
+    from service.report_files import _num
+    assert _num(value, signed=signed) == text
