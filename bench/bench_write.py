@@ -14,7 +14,9 @@ against each version in turn: GET /healthz, then POST /api/v1/ratings with a
 unique client token per request. A round's ratio is ratings/healthz of one
 server, measured within seconds, so the machine's drift cancels; printed are
 every round and the median ratio with its spread (lowest and highest), and
-for each ref its median ratio against the working tree's.
+for each ref the working tree's ratings per second against the ref's,
+round by round (median and spread), which holds even where the two
+versions' /healthz differ.
 Needs wrk (apt-get install wrk).
 """
 import argparse
@@ -215,7 +217,13 @@ def main():
                     f"req/s median; ratio to /healthz median {statistics.median(r):.3f} "
                     f"(lowest {min(r):.3f}, highest {max(r):.3f})")
             if version.label != "working tree":
-                line += f"; against the working tree {statistics.median(r) / base:.2f}"
+                # Ratings per second against the working tree's in the same
+                # round: the ratio to /healthz would mislead wherever
+                # /healthz itself differs between the versions.
+                mine = [a / b for a, b in zip(rates["working tree"], rates[version.label])]
+                line += (f"; the working tree's ratings/s against it, per round: median {statistics.median(mine):.3f} "
+                         f"(lowest {min(mine):.3f}, highest {max(mine):.3f}); ratio of the /healthz ratios "
+                         f"{statistics.median(r) / base:.2f}")
             print(line)
     finally:
         for version in versions:
