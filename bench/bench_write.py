@@ -3,7 +3,7 @@ same server, at the real portal's size, optionally beside other versions of
 the code in the same run.
 
     .venv/bin/python bench/bench_write.py [--orgs 13500 --ratings 445000] [--seconds 8] [--rounds 5]
-        [--db sqlite|postgresql] [--ref GITREF ...]
+        [--warmup 3] [--db sqlite|postgresql] [--ref GITREF ...]
 
 For the working tree and each ``--ref`` (a commit, checked out into a
 temporary worktree and served by its own code with this venv), makes a demo
@@ -173,6 +173,7 @@ def main():
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--warmup", type=int, default=3, help="rounds run first and not counted")
     parser.add_argument("--db", default="sqlite", choices=["sqlite", "postgresql"])
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432",
                         help="a server; the benchmark makes its own databases there")
@@ -198,6 +199,15 @@ def main():
             version.prepare()
             version.start()
         script.write_text(LUA % ", ".join(str(i) for i in object_ids(versions[0])))
+        # A fresh copy of the database and fresh workers are slow for the
+        # first rounds (every version climbs for four or five): warm them up
+        # with rounds that are not counted.
+        for round_ in range(1, args.warmup + 1):
+            for version in versions:
+                wrk(version.base + "/healthz", args.seconds, args.connections)
+                rate, _, _ = wrk(version.base + "/", args.seconds, args.connections, str(script))
+                print(f"warm-up {round_} {version.label:>14} ({version.sha}): ratings {rate:6.0f} req/s "
+                      "(not counted)", flush=True)
         ratios = {v.label: [] for v in versions}
         rates = {v.label: [] for v in versions}
         for round_ in range(1, args.rounds + 1):
