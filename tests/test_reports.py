@@ -305,6 +305,7 @@ def test_the_page_offers_both_reports_and_downloads_them(client, quarter, monkey
     ("period=2026-H2&format=pdf&part=organizations", "quarterly-period", "Choose a quarter, such as 2026-Q3."),
     ("period=2026-Q3&format=doc&part=organizations", "quarterly-format", "Choose PDF, XLSX or CSV."),
     ("period=2026-Q3&format=pdf&part=services", "quarterly-part", "Only a CSV file holds the services alone"),
+    ("format=pdf&part=organizations", "quarterly-period", "Choose a quarter, such as 2026-Q3."),
 ])
 def test_a_bad_choice_is_named_on_the_page(client, quarter, query, field, message):
     factories.sign_in(client, factories.user("operator"))

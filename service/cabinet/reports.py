@@ -57,15 +57,15 @@ def _file(report, format, part):
                              "Cache-Control": "private, no-store"})
 
 
-def _report(user, kind, args, message=str):
+def _report(user, kind, args):
     """The report ``user`` may read; a period that is not one of ``kind``
-    is a 400 naming the period, ``message`` wording it."""
+    is a 400 naming the period."""
     scope = can.readable_objects(user, can.REPORTS)
     name = user.organization.name if scope is not None and user.organization_id else ""
     try:
         return reports.build(kind, args["period"], scope, name)
     except reports.ReportError as error:
-        raise ApiError({"period": [message(error)]}) from None
+        raise ApiError({"period": [str(error)]}) from None
 
 
 @api.get("/reports/<any(quarterly, monitoring):kind>")
@@ -114,7 +114,7 @@ def _page(user, errors=None, status=200, chosen=None):
                       "periods": [(p.key, period_label(p)) for p in periods]})
     scope = can.scope_of(user, can.REPORTS)
     return render_form("cabinet/reports.html", errors=errors, status=status, title=t("cabinet.reports.title"),
-                       forms=forms, scope=scope, chosen=chosen or {}, today=today,
+                       forms=forms, scope=scope, chosen=chosen or {},
                        formats=[(f, t(f"cabinet.reports.format.{f}")) for f in ("pdf", "xlsx", "csv")],
                        parts=[(p, t(f"cabinet.reports.part.{p}")) for p in report_files.PARTS])
 
@@ -134,13 +134,13 @@ def report_download(kind):
     chosen = {"kind": kind, **{k: request.args.get(k, "") for k in ("period", "format", "part")}}
     try:
         args = load(report_query, request.args)
-        report = _report(user, kind, args, message=lambda error: t(f"cabinet.reports.error.{kind}"))
+        report = _report(user, kind, args)
     except ApiError as error:
-        errors = form_errors(error)
-        if "part" in errors:
-            errors["part"] = [t("cabinet.reports.error.part")]
-        if "format" in errors:
-            errors["format"] = [t("cabinet.reports.error.format")]
+        # Each field's refusal in the reader's words, whatever the API says.
+        words = {"period": f"cabinet.reports.error.{kind}", "format": "cabinet.reports.error.format",
+                 "part": "cabinet.reports.error.part"}
+        errors = {field: [t(words[field])] if field in words else messages
+                  for field, messages in form_errors(error).items()}
         return _page(user, errors={f"{kind}-{field}": messages for field, messages in errors.items()}, status=400,
                      chosen=chosen)
     return _file(report, args["format"], args["part"])
