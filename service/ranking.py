@@ -369,16 +369,21 @@ def _differences(fresh, stored):
     return sorted(k for k in fresh.keys() | stored.keys() if fresh.get(k) != stored.get(k))
 
 
+def _replace_aggregates(model, key_fields, fresh):
+    """Empties ``model`` and writes ``fresh`` ({key tuple: Sums}) into it,
+    each key's parts into ``key_fields``."""
+    model.delete().execute()
+    bulk_insert(model, key_fields + [getattr(model, name) for name in _SUM_FIELDS],
+                ((*key, *(getattr(sums, name) for name in _SUM_FIELDS)) for key, sums in fresh.items()))
+
+
 def rebuild_object_aggregates():
     """Replaces the object aggregates by a recomputation from the raw
     ratings; returns the keys whose stored sums differed."""
     with database.atomic():
         fresh = aggregates_from_ratings()
         differences = _differences(fresh, stored_aggregates())
-        ObjectAggregate.delete().execute()
-        A = ObjectAggregate
-        bulk_insert(A, [A.object, A.period] + [getattr(A, name) for name in _SUM_FIELDS],
-                    ((o, p, *(getattr(s, name) for name in _SUM_FIELDS)) for (o, p), s in fresh.items()))
+        _replace_aggregates(ObjectAggregate, [ObjectAggregate.object, ObjectAggregate.period], fresh)
         Meta.bump(STRUCTURE)
     return differences
 
@@ -435,11 +440,8 @@ def rebuild_service_aggregates():
     with database.atomic():
         fresh = service_aggregates_from_ratings()
         differences = _differences(fresh, stored_service_aggregates())
-        ServiceAggregate.delete().execute()
         A = ServiceAggregate
-        bulk_insert(A, [A.object, A.service, A.period] + [getattr(A, name) for name in _SUM_FIELDS],
-                    ((o, s, p, *(getattr(sums, name) for name in _SUM_FIELDS))
-                     for (o, s, p), sums in fresh.items()))
+        _replace_aggregates(A, [A.object, A.service, A.period], fresh)
     return differences
 
 
