@@ -63,9 +63,8 @@ def _private(response):
 def list_objects():
     args = _query(list_query_schema)
     lang = _lang(args["lang"])
-    query = catalog.search(args["q"], catalog.sphere_id(args["sphere"]), catalog.region_id(args["region"]))
-    total = query.count()
-    page = list(query.paginate(args["page"], args["per_page"]))
+    page, total = catalog.listing(args["q"], catalog.sphere_id(args["sphere"]), catalog.region_id(args["region"]),
+                                  args["page"], args["per_page"])
     return jsonify(items=catalog.summaries(page, lang), total=total, page=args["page"], per_page=args["per_page"])
 
 

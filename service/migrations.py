@@ -9,7 +9,7 @@ import logging
 from peewee import DatabaseError
 from playhouse.migrate import SchemaMigrator, migrate as apply_operations
 
-from service import models, ranking
+from service import models, ranking, search_index
 from service.db import is_sqlite
 
 
@@ -163,6 +163,12 @@ def _v22_monitoring(db):
     _add_missing_indexes(db, models.Notification)
 
 
+def _v23_sqlite_search_index(db):
+    # PostgreSQL has had its trigram index since version 19.
+    if is_sqlite():
+        search_index.create(db)
+
+
 MIGRATIONS = [
     (1, "ratings, organizations, registries, notifications, users", _v1_raw_tables),
     (2, "aggregates per object and period, roll-up membership (filled from the ratings)", _v2_object_aggregates),
@@ -186,4 +192,6 @@ MIGRATIONS = [
      _v21_service_aggregates),
     (22, "monitoring: the object and figures of a low-score notice, one per object and month; when a planned item "
          "went overdue", _v22_monitoring),
+    (23, "catalogue: an FTS5 trigram index of the names on SQLite (where it has FTS5), kept in step by triggers",
+     _v23_sqlite_search_index),
 ]

@@ -278,12 +278,10 @@ def objects():
     sphere_code = request.args.get("sphere") or ""
     region_code = request.args.get("region") or ""
     page = _positive_int(request.args.get("page"))
-    query = catalog.search(q, catalog.sphere_id(sphere_code), catalog.region_id(region_code))
-    total = query.count()
+    items, total = catalog.listing(q, catalog.sphere_id(sphere_code), catalog.region_id(region_code), page, PER_PAGE)
     pages = max(1, -(-total // PER_PAGE))
     if page > pages:
         raise ApiError({"page": [f"there are {pages} pages"]}, status=404)
-    items = list(query.paginate(page, PER_PAGE))
     summaries = catalog.summaries(items, lang)
     sums = _sums_by_object(items) if _public_results() else {}
     spheres, regions = _groups(lang)
