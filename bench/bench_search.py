@@ -2,28 +2,27 @@
 organizations, on SQLite or PostgreSQL.
 
     .venv/bin/python bench/bench_search.py [--orgs 13500] [--url postgresql://…/db | --db PATH]
-        [--runs 25] [--rounds 3] [--ref GITREF]
+        [--rounds 10] [--runs 5] [--ref GITREF]
 
 Fills an empty database with demo organizations once (ratings do not
 matter to a search, so only a few); times each kind of query through the
-Flask test client (routing, validation and JSON included) and prints the
-median and the spread (25th–75th percentile) in milliseconds, over
-``--rounds`` rounds of ``--runs`` requests each, every round in a fresh
-process.
+Flask test client (routing, validation and JSON included), in a process of
+its own, and prints the median and the spread (25th–75th percentile) in
+milliseconds of ``--rounds`` × ``--runs`` requests.
 
 With ``--ref`` (a commit, checked out into a temporary worktree), the
 database is filled by that commit's code, a copy of it is upgraded by the
-working tree's (the time the upgrade takes is printed), and the rounds
-alternate between the ref on its database and the working tree on the
-copy, so that "before" and "after" share the machine's moments; the two
-must find the same objects in the same order for every query. Last, the
-working tree is timed once more without its name index (PostgreSQL's
-trigram index, SQLite's FTS5 table), which is restored after, so the
-index's own gain is a ratio on one machine too.
+working tree's (the time the upgrade takes is printed), and the two
+versions, each in its own process on its own database, take turns query
+by query, so that the machine's moments (it is shared) fall on both alike;
+the two must list the same objects with the same total for every query.
+Last, the working tree is timed once more without its name index
+(PostgreSQL's trigram index, SQLite's FTS5 table), restored after, so that
+the index's own gain is a ratio on one machine too.
 
-On PostgreSQL both databases are vacuumed first: the count of a list
-without a text is an index-only scan, which a freshly loaded table (whose
-pages autovacuum has not yet marked all-visible) cannot use.
+On PostgreSQL both databases are vacuumed first, as autovacuum would do in
+time: a freshly loaded table's pages are not yet marked all-visible, which
+index-only scans need.
 """
 import argparse
 import json
@@ -75,21 +74,59 @@ def fill(url, orgs):
             print(f"demo of {orgs} organizations: {time.perf_counter() - started:.1f} s")
 
 
-def measure(url, runs):
-    """Each query's times in ms, its total and the ids it lists, as JSON."""
+def serve(url):
+    """Answers lines "query label<TAB>runs" from the conductor with that
+    query's times in ms, its total and the ids it lists, as one JSON line."""
     client = _app(url).test_client()
-    results = {}
-    for label, params in QUERIES.items():
+    for params in QUERIES.values():
         client.get("/api/v1/objects", query_string=params)  # warm the statement and page cache
+    print("ready", flush=True)
+    for line in sys.stdin:
+        label, runs = line.rstrip("\n").split("\t")
         samples = []
-        for _ in range(runs):
+        for _ in range(int(runs)):
             started = time.perf_counter()
-            response = client.get("/api/v1/objects", query_string=params)
+            response = client.get("/api/v1/objects", query_string=QUERIES[label])
             samples.append((time.perf_counter() - started) * 1000)
             assert response.status_code == 200, response.get_data(as_text=True)
         body = response.get_json()
-        results[label] = {"samples": samples, "total": body["total"], "ids": [i["id"] for i in body["items"]]}
-    print(json.dumps(results))
+        print(json.dumps({"samples": samples, "total": body["total"], "ids": [i["id"] for i in body["items"]]}),
+              flush=True)
+
+
+class Server:
+    """One version's code answering measurements in its own process."""
+
+    def __init__(self, tree, url):
+        self.process = subprocess.Popen([sys.executable, __file__, "--child", "serve", url], cwd=tree, text=True,
+                                        env=dict(os.environ, PYTHONPATH=str(tree)),
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        assert self.process.stdout.readline().strip() == "ready"
+
+    def measure(self, label, runs):
+        self.process.stdin.write(f"{label}\t{runs}\n")
+        self.process.stdin.flush()
+        return json.loads(self.process.stdout.readline())
+
+    def close(self):
+        self.process.stdin.close()
+        self.process.wait()
+
+
+def rounds(servers, count, runs):
+    """Each query ``runs`` times per version per round, the versions taking
+    turns query by query (in turned order every other round), so that the
+    machine's moments fall on all of them alike."""
+    results = {label: {query: {"samples": [], "found": set()} for query in QUERIES} for label in servers}
+    for number in range(count):
+        order = list(servers) if number % 2 == 0 else list(reversed(servers))
+        for query in QUERIES:
+            for label in order:
+                result = servers[label].measure(query, runs)
+                kept = results[label][query]
+                kept["samples"] += result["samples"]
+                kept["found"].add((result["total"], tuple(result["ids"])))
+    return results
 
 
 def set_index(url, present):
@@ -109,12 +146,10 @@ def set_index(url, present):
 
 # -- the conductor ------------------------------------------------------------------
 
-def child(tree, *args, capture=False):
+def child(tree, *args):
     """Runs this script's child mode with ``tree``'s code on the path."""
-    env = dict(os.environ, PYTHONPATH=str(tree))
-    result = subprocess.run([sys.executable, __file__, *args], env=env, cwd=tree, check=True,
-                            stdout=subprocess.PIPE if capture else None, text=True)
-    return result.stdout
+    subprocess.run([sys.executable, __file__, *args], env=dict(os.environ, PYTHONPATH=str(tree)), cwd=tree,
+                   check=True)
 
 
 def postgres(url, *statements):
@@ -165,14 +200,14 @@ def main():
     parser.add_argument("--orgs", type=int, default=13_500)
     parser.add_argument("--db", default=None, help="an SQLite file (default /tmp/ocenka-bench/search-N.sqlite3)")
     parser.add_argument("--url", default=None, help="a database URL instead of --db (PostgreSQL)")
-    parser.add_argument("--runs", type=int, default=25)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=5, help="requests per query, version and round")
+    parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--ref", default=None, help="a commit to compare with, alternating")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         mode, url, *rest = args.child
-        {"fill": lambda: fill(url, int(rest[0])), "measure": lambda: measure(url, int(rest[0])),
+        {"fill": lambda: fill(url, int(rest[0])), "serve": lambda: serve(url),
          "index": lambda: set_index(url, rest[0] == "on")}[mode]()
         return
 
@@ -197,18 +232,18 @@ def main():
         for _, _, version_url in versions:
             vacuum(version_url)
 
-        results = {label: {} for label, _, _ in versions}
-        for _ in range(args.rounds):
-            for label, tree, version_url in versions:
-                measured = json.loads(child(tree, "--child", "measure", version_url, str(args.runs), capture=True))
-                for query, result in measured.items():
-                    kept = results[label].setdefault(query, {"samples": [], "found": set()})
-                    kept["samples"] += result["samples"]
-                    kept["found"].add((result["total"], tuple(result["ids"])))
+        servers = {label: Server(tree, version_url) for label, tree, version_url in versions}
+        try:
+            results = rounds(servers, args.rounds, args.runs)
+        finally:
+            for server in servers.values():
+                server.close()
         current_url = versions[-1][2]
         child(ROOT, "--child", "index", current_url, "off")
         try:
-            no_index = json.loads(child(ROOT, "--child", "measure", current_url, str(args.runs), capture=True))
+            server = Server(ROOT, current_url)
+            no_index = rounds({"without the index": server}, 1, args.runs * 2)["without the index"]
+            server.close()
         finally:
             child(ROOT, "--child", "index", current_url, "on")
     finally:
@@ -218,11 +253,12 @@ def main():
 
     for query in QUERIES:
         answers = {label: results[label][query]["found"] for label, _, _ in versions}
-        answers["without the index"] = {(no_index[query]["total"], tuple(no_index[query]["ids"]))}
+        answers["without the index"] = no_index[query]["found"]
         assert len({frozenset(found) for found in answers.values()}) == 1 and \
             all(len(found) == 1 for found in answers.values()), f"{query}: the answers differ: {answers}"
 
-    print(f"\nGET /api/v1/objects, ms: median (25th–75th percentile) of {args.rounds} rounds × {args.runs}")
+    print(f"\nGET /api/v1/objects, ms: median (25th–75th percentile) of {args.rounds} rounds × {args.runs} "
+          f"requests (without the index: {args.runs * 2})")
     header = f"{'query':<24} {'found':>7}"
     for label, _, _ in versions:
         header += f" {label[:22]:>24}"

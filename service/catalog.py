@@ -5,7 +5,7 @@ from collections import defaultdict
 from flask import current_app
 from peewee import JOIN, SQL, NodeList, Value, fn
 
-from service import search_index
+from service import published_count, search_index
 from service.db import database
 from service.errors import ApiError
 from service.models import ObjectService, ObjectSphere, RatableObject, Region, Service, Sphere
@@ -99,9 +99,10 @@ def listing(q="", sphere=None, region=None, page=1, per_page=20):
     """One page of ``search`` and the number of objects it finds in all."""
     query = search(q, sphere, region)
     if not (q or "").strip():
-        # Counting every published object is an index-only scan of a small
-        # index; the page is a walk of the ordered index.
-        return list(query.paginate(page, per_page)), query.count()
+        # The page is a walk of the ordered index; the count, without a
+        # filter, is kept by the database, and with one, it is the filter's.
+        total = published_count.read(database) if sphere is None and region is None else None
+        return list(query.paginate(page, per_page)), query.count() if total is None else total
     # With a text, finding the matches is the cost (reading each candidate
     # row to test it), so the page and the count come from one pass: the
     # page's ids with the count of all beside them.

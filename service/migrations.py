@@ -9,7 +9,7 @@ import logging
 from peewee import DatabaseError
 from playhouse.migrate import SchemaMigrator, migrate as apply_operations
 
-from service import models, ranking, search_index
+from service import models, published_count, ranking, search_index
 from service.db import is_sqlite
 
 
@@ -169,6 +169,10 @@ def _v23_sqlite_search_index(db):
         search_index.create(db)
 
 
+def _v24_published_count(db):
+    published_count.create(db)
+
+
 MIGRATIONS = [
     (1, "ratings, organizations, registries, notifications, users", _v1_raw_tables),
     (2, "aggregates per object and period, roll-up membership (filled from the ratings)", _v2_object_aggregates),
@@ -194,4 +198,5 @@ MIGRATIONS = [
          "went overdue", _v22_monitoring),
     (23, "catalogue: an FTS5 trigram index of the names on SQLite (where it has FTS5), kept in step by triggers",
      _v23_sqlite_search_index),
+    (24, "catalogue: the number of published objects, kept by triggers", _v24_published_count),
 ]
