@@ -6,11 +6,13 @@ the real portal's (about 92 % satisfied), some with comments.
 Everything is drawn from one seeded generator, so the same ``--seed`` gives
 the same data (and the same ranking) every time.
 """
+import bisect
 import contextlib
 import datetime
+import json
 import math
 import random
-import uuid
+from operator import itemgetter
 from zoneinfo import ZoneInfo
 
 from peewee import fn
@@ -249,11 +251,14 @@ def generate(orgs=300, ratings=10_000, seed=1, now=None, timezone="Europe/Minsk"
              f" subdivisions: {len(sub_rows)}")
 
         with _indexes_built_after("rating"):
-            _ratings(rng, rated_orgs, sub_rows, org_services, ratings, now, ZoneInfo(timezone))
+            chain = _ratings(rng, rated_orgs, sub_rows, org_services, ratings, now, ZoneInfo(timezone))
         echo(f"ratings: {ratings}")
-        ledger.build_for_existing_ratings()
+        with _indexes_built_after("ledger_entry"):
+            added = ledger.append_ratings(chain)
+        del chain
+        echo(f"ledger: {added} entries")
         ranking.rebuild_rollup_members()
-        _fill_aggregates()
+        _fill_aggregates(echo)
     ranking.clear_cache()
     return len(org_rows), len(sub_rows), ratings
 
@@ -274,7 +279,7 @@ def _indexes_built_after(table):
         database.execute_sql(index.sql)
 
 
-def _fill_aggregates():
+def _fill_aggregates(echo):
     """The aggregates of the ratings just loaded, summed by the database:
     what ``ranking.rebuild_aggregates`` computes (tests/test_demo.py checks
     that it finds nothing to change), without moving millions of rows
@@ -284,14 +289,17 @@ def _fill_aggregates():
         # for this transaction only.
         database.execute_sql("SET LOCAL work_mem = '256MB'")
     ranking.insert_aggregates_from_ratings("object_aggregate", ("object_id",))
+    echo("object aggregates")
     ranking.insert_aggregates_from_ratings("service_aggregate", ("object_id", "service_id"),
                                            "AND r.service_id IS NOT NULL")
+    echo("service aggregates")
     # The roll-up as rebuild_rollup_aggregates makes it (without comparing
     # with the stored rows first: there are none).
     R = RollupAggregate
     R.insert_from(ranking._rollup_sums_query(),
                   fields=[R.organization, R.period] + [getattr(R, name) for name in ranking._SUM_FIELDS]).execute()
     Meta.bump(ranking.STRUCTURE)
+    echo("roll-up")
 
 
 REJECTIONS = ["Оскорбительные выражения", "Отзыв не о качестве услуги", "Содержит персональные данные"]
@@ -331,7 +339,37 @@ def _registry(body_id, members, now, name):
     _insert(RegistryEntry, [(registry.id, m) for m in members], [RegistryEntry.registry, RegistryEntry.organization])
 
 
+def _uuid4_text(bits):
+    """``str(uuid.UUID(int=bits, version=4))`` without making the object."""
+    bits = (bits & ~(0xC000 << 48) | 0x8000 << 48) & ~(0xF000 << 64) | 4 << 76
+    h = f"{bits:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def _month_starts(first, last, tz):
+    """([UTC second at which each local month begins], [its yyyymm]) for
+    the months from the one holding the UTC second ``first`` to the one
+    holding ``last``."""
+    moment = datetime.datetime.fromtimestamp(first, tz)
+    year, month = moment.year, moment.month
+    starts, months = [], []
+    while True:
+        start = datetime.datetime(year, month, 1, tzinfo=tz).timestamp()
+        if start > last:
+            return starts, months
+        starts.append(int(start))
+        months.append(year * 100 + month)
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+
+
 def _ratings(rng, orgs, subs, org_services, count, now, tz):
+    """Draws ``count`` ratings and stores them; returns what their ledger
+    entries need, in the chain's order (arrival, then id). Millions of
+    ratings at ten times the real portal: the values are written as the
+    database stores them (no conversion per value), the month is found
+    among precomputed month boundaries rather than by converting each
+    moment to the local time, and only draws the data needs are made, the
+    same as ever, so that a seed gives the same ratings as before."""
     subs_of = {}
     for sub in subs:
         subs_of.setdefault(sub["organization"], []).append(sub["id"])
@@ -342,54 +380,91 @@ def _ratings(rng, orgs, subs, org_services, count, now, tz):
         cumulative += rng.lognormvariate(0, 1.1)
         weights.append(cumulative)
         org["_quality"] = min(0.995, max(0.45, rng.gauss(0.925, 0.06)))
-    reasons_of = {c: list(spec["reasons"]) for c, spec in CRITERIA.items()}
-    fields = [Rating.object, Rating.service, Rating.simplicity, Rating.information, Rating.timeliness,
+    drawn = [(org["id"], subs_of.get(org["id"]), org["_quality"], org_services.get(org["id"])) for org in orgs]
+    reasons_of = [list(CRITERIA[c]["reasons"]) for c in BASE_CRITERIA]
+    fields = [Rating.id, Rating.object, Rating.service, Rating.simplicity, Rating.information, Rating.timeliness,
               Rating.politeness, Rating.reasons, Rating.comment, Rating.comment_status, Rating.moderation_reason,
               Rating.answer, Rating.answered,
               Rating.channel, Rating.created, Rating.month, Rating.client_token, Rating.client_hash, Rating.address_hash,
               Rating.status, Rating.verified]
     span = 730 * 86400
-    batch = []
-    import bisect
-    for _ in range(count):
-        org = orgs[bisect.bisect_left(weights, rng.random() * cumulative)]
-        target = org["id"]
-        if org["id"] in subs_of and rng.random() < 0.4:
-            target = rng.choice(subs_of[org["id"]])
-        if rng.random() < org["_quality"]:
-            scores = [5 if rng.random() < 0.72 else 4 for _ in BASE_CRITERIA]
+    if now.tzinfo is not None:
+        now = now.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+    # A rating arrives a whole number of seconds before ``now``: its moment
+    # is ``now``'s second less that, with ``now``'s microseconds.
+    now_second = int(now.replace(microsecond=0, tzinfo=datetime.timezone.utc).timestamp())
+    fraction = f".{now.microsecond:06d}" if now.microsecond else ""
+    starts, months = _month_starts(now_second - span - 60, now_second, tz)
+    month_texts = [ledger.month_key(m) for m in months]
+    days = {}
+    reasons_json = {(): "[]"}
+    random, getrandbits, choice, sample, randint = rng.random, rng.getrandbits, rng.choice, rng.sample, rng.randint
+    sqrt, bisect_left, bisect_right = math.sqrt, bisect.bisect_left, bisect.bisect_right
+    low_scores = (1, 2, 2, 3, 3, 3, 4, 5)
+    none, counted = Rating.COMMENT_NONE, Rating.COUNTED
+    channel_pairs = list(CHANNELS)
+    first_id = (database.execute_sql("SELECT MAX(id) FROM rating").fetchone()[0] or 0) + 1
+    batch, chain = [], []
+    for rating_id in range(first_id, first_id + count):
+        org_id, org_subs, quality, services = drawn[bisect_left(weights, random() * cumulative)]
+        target = org_id
+        if org_subs is not None and random() < 0.4:
+            target = choice(org_subs)
+        if random() < quality:
+            scores = [5 if random() < 0.72 else 4, 5 if random() < 0.72 else 4, 5 if random() < 0.72 else 4,
+                      5 if random() < 0.72 else 4]
         else:
             while True:
-                scores = [rng.choice((1, 2, 2, 3, 3, 3, 4, 5)) for _ in BASE_CRITERIA]
+                scores = [choice(low_scores), choice(low_scores), choice(low_scores), choice(low_scores)]
                 if sum(scores) < 16:
                     break
         reasons = []
-        for criterion, score in zip(BASE_CRITERIA, scores):
-            if score == 1 and rng.random() < 0.6:
-                reasons += rng.sample(reasons_of[criterion], k=rng.randint(1, 2))
+        if 1 in scores:
+            for criterion, score in enumerate(scores):
+                if score == 1 and random() < 0.6:
+                    reasons += sample(reasons_of[criterion], k=randint(1, 2))
         # More ratings lately, as the portal grows.
-        created = now - datetime.timedelta(seconds=int(span * (1 - math.sqrt(rng.random()))) + 60)
-        local = created.replace(tzinfo=datetime.timezone.utc).astimezone(tz)
+        seconds = int(span * (1 - sqrt(random()))) + 60
+        moment = now_second - seconds
+        day, of_day = divmod(moment, 86400)
+        date_text = days.get(day)
+        if date_text is None:
+            date_text = days[day] = datetime.date.fromordinal(day + 719163).isoformat()
+        clock = f"{of_day // 3600:02d}:{of_day // 60 % 60:02d}:{of_day % 60:02d}"
+        month_index = bisect_right(starts, moment) - 1
         comment = status = answer = answered = moderation = None
-        if rng.random() < 0.07:
+        if random() < 0.07:
             satisfied = sum(scores) >= 16
-            comment = rng.choice(GOOD_COMMENTS if satisfied else BAD_COMMENTS)
+            comment = choice(GOOD_COMMENTS if satisfied else BAD_COMMENTS)
             status = _weighted(rng, [("approved", 80), ("pending", 15), ("rejected", 5)])
-            moderation = rng.choice(REJECTIONS) if status == "rejected" else None
-            if not satisfied and status == "approved" and rng.random() < 0.4:
-                answer, answered = rng.choice(ANSWERS), created + datetime.timedelta(days=rng.randint(1, 5))
-        services = org_services.get(org["id"])
-        service = rng.choice(services) if services and rng.random() < 0.4 else None
-        batch.append((target, service, *scores, sorted(set(reasons)), comment, status or Rating.COMMENT_NONE,
-                      moderation, answer, answered, _weighted(rng, CHANNELS), created, local.year * 100 + local.month,
-                      str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-                      f"{rng.getrandbits(128):032x}", f"{rng.getrandbits(96):032x}", Rating.COUNTED, False))
+            moderation = choice(REJECTIONS) if status == "rejected" else None
+            if not satisfied and status == "approved" and random() < 0.4:
+                created = now - datetime.timedelta(seconds=seconds)
+                answer, answered = choice(ANSWERS), str(created + datetime.timedelta(days=randint(1, 5)))
+        service = choice(services) if services and random() < 0.4 else None
+        if reasons:
+            reasons = tuple(sorted(set(reasons)))
+            text = reasons_json.get(reasons)
+            if text is None:
+                text = reasons_json[reasons] = json.dumps(list(reasons), ensure_ascii=False)
+        else:
+            text = "[]"
+        channel = _weighted(rng, channel_pairs)
+        simplicity, information, timeliness, politeness = scores
+        batch.append((rating_id, target, service, simplicity, information, timeliness, politeness, text, comment,
+                      status or none, moderation, answer, answered, channel, f"{date_text} {clock}{fraction}",
+                      months[month_index], _uuid4_text(getrandbits(128)), f"{getrandbits(128):032x}",
+                      f"{getrandbits(96):032x}", counted, False))
+        chain.append((moment, rating_id, target, month_texts[month_index], simplicity, information, timeliness,
+                      politeness, False, channel, counted, f"{date_text}T{clock}Z"))
         if len(batch) >= 20_000:
-            _flush(batch, fields)
-    _flush(batch, fields)
-
-
-def _flush(batch, fields):
-    if batch:
-        bulk_insert(Rating, fields, batch)
-        batch.clear()
+            bulk_insert(Rating, fields, batch, converted=True)
+            batch = []
+    bulk_insert(Rating, fields, batch, converted=True)
+    if count and not is_sqlite():
+        # The ids were given, not drawn from the sequence: the next rating
+        # taken must come after them.
+        database.execute_sql("SELECT setval(pg_get_serial_sequence('rating', 'id'), (SELECT MAX(id) FROM rating))")
+    # Oldest first, ties by id (ids already ascend within one second).
+    chain.sort(key=itemgetter(0))
+    return [entry[1:] for entry in chain]
