@@ -12,15 +12,16 @@ import datetime
 import json
 import math
 import random
+import re
 from operator import itemgetter
 from zoneinfo import ZoneInfo
 
 from peewee import fn
 
-from service import ledger, ranking
+from service import bulk_aggregates, ledger, ranking
 from service.db import bulk_insert, database, is_sqlite
 from service.models import (
-    Meta, ObjectService, ObjectSphere, RatableObject, Rating, Region, Registry, RegistryEntry, RollupAggregate,
+    Meta, ObjectService, ObjectSphere, RatableObject, Rating, Region, Registry, RegistryEntry,
     Service, Sphere, User,
     BASE_CRITERIA, sort_key, utcnow,
 )
@@ -133,13 +134,24 @@ def _town_adjective(town, district):
 
 
 def _weighted(rng, pairs):
+    return _picker(rng, pairs)()
+
+
+def _picker(rng, pairs):
+    """A function drawing a value of ``pairs`` (value, weight) by weight,
+    with the weights summed once (the ratings draw a channel millions of
+    times)."""
     total = sum(w for _, w in pairs)
-    x = rng.random() * total
-    for value, weight in pairs:
-        x -= weight
-        if x < 0:
-            return value
-    return pairs[-1][0]
+    random, last = rng.random, pairs[-1][0]
+
+    def pick():
+        x = random() * total
+        for value, weight in pairs:
+            x -= weight
+            if x < 0:
+                return value
+        return last
+    return pick
 
 
 class DemoError(RuntimeError):
@@ -251,14 +263,17 @@ def generate(orgs=300, ratings=10_000, seed=1, now=None, timezone="Europe/Minsk"
              f" subdivisions: {len(sub_rows)}")
 
         with _indexes_built_after("rating"):
-            chain = _ratings(rng, rated_orgs, sub_rows, org_services, ratings, now, ZoneInfo(timezone))
+            chain, tally = _ratings(rng, rated_orgs, sub_rows, org_services, ratings, now, ZoneInfo(timezone))
         echo(f"ratings: {ratings}")
         with _indexes_built_after("ledger_entry"):
             added = ledger.append_ratings(chain)
         del chain
         echo(f"ledger: {added} entries")
         ranking.rebuild_rollup_members()
-        _fill_aggregates(echo)
+        with _indexes_built_after("object_aggregate"), _indexes_built_after("service_aggregate"), \
+                _indexes_built_after("rollup_aggregate"):
+            tally.write(echo)
+        Meta.bump(ranking.STRUCTURE)
     ranking.clear_cache()
     return len(org_rows), len(sub_rows), ratings
 
@@ -277,29 +292,6 @@ def _indexes_built_after(table):
     yield
     for index in indexes:
         database.execute_sql(index.sql)
-
-
-def _fill_aggregates(echo):
-    """The aggregates of the ratings just loaded, summed by the database:
-    what ``ranking.rebuild_aggregates`` computes (tests/test_demo.py checks
-    that it finds nothing to change), without moving millions of rows
-    through Python."""
-    if not is_sqlite():
-        # Millions of rows grouped in memory rather than in batches on disk,
-        # for this transaction only.
-        database.execute_sql("SET LOCAL work_mem = '256MB'")
-    ranking.insert_aggregates_from_ratings("object_aggregate", ("object_id",))
-    echo("object aggregates")
-    ranking.insert_aggregates_from_ratings("service_aggregate", ("object_id", "service_id"),
-                                           "AND r.service_id IS NOT NULL")
-    echo("service aggregates")
-    # The roll-up as rebuild_rollup_aggregates makes it (without comparing
-    # with the stored rows first: there are none).
-    R = RollupAggregate
-    R.insert_from(ranking._rollup_sums_query(),
-                  fields=[R.organization, R.period] + [getattr(R, name) for name in ranking._SUM_FIELDS]).execute()
-    Meta.bump(ranking.STRUCTURE)
-    echo("roll-up")
 
 
 REJECTIONS = ["Оскорбительные выражения", "Отзыв не о качестве услуги", "Содержит персональные данные"]
@@ -402,9 +394,14 @@ def _ratings(rng, orgs, subs, org_services, count, now, tz):
     sqrt, bisect_left, bisect_right = math.sqrt, bisect.bisect_left, bisect.bisect_right
     low_scores = (1, 2, 2, 3, 3, 3, 4, 5)
     none, counted = Rating.COMMENT_NONE, Rating.COUNTED
-    channel_pairs = list(CHANNELS)
+    pick_channel = _picker(rng, CHANNELS)
+    # Every text a rating can hold is one of the lists above: when none
+    # holds a tab, a line break or a backslash, COPY needs no escaping.
+    texts = [*GOOD_COMMENTS, *BAD_COMMENTS, *ANSWERS, *REJECTIONS,
+             *(json.dumps(r, ensure_ascii=False) for reasons in reasons_of for r in reasons)]
+    plain = not any(re.search(r"[\\\t\n\r]", text) for text in texts)
     first_id = (database.execute_sql("SELECT MAX(id) FROM rating").fetchone()[0] or 0) + 1
-    batch, chain = [], []
+    batch, chain, tally = [], [], bulk_aggregates.Tally()
     for rating_id in range(first_id, first_id + count):
         org_id, org_subs, quality, services = drawn[bisect_left(weights, random() * cumulative)]
         target = org_id
@@ -449,7 +446,7 @@ def _ratings(rng, orgs, subs, org_services, count, now, tz):
                 text = reasons_json[reasons] = json.dumps(list(reasons), ensure_ascii=False)
         else:
             text = "[]"
-        channel = _weighted(rng, channel_pairs)
+        channel = pick_channel()
         simplicity, information, timeliness, politeness = scores
         batch.append((rating_id, target, service, simplicity, information, timeliness, politeness, text, comment,
                       status or none, moderation, answer, answered, channel, f"{date_text} {clock}{fraction}",
@@ -458,13 +455,21 @@ def _ratings(rng, orgs, subs, org_services, count, now, tz):
         chain.append((moment, rating_id, target, month_texts[month_index], simplicity, information, timeliness,
                       politeness, False, channel, counted, f"{date_text}T{clock}Z"))
         if len(batch) >= 20_000:
-            bulk_insert(Rating, fields, batch, converted=True)
+            _store_ratings(batch, fields, plain, tally)
             batch = []
-    bulk_insert(Rating, fields, batch, converted=True)
+    _store_ratings(batch, fields, plain, tally)
     if count and not is_sqlite():
         # The ids were given, not drawn from the sequence: the next rating
         # taken must come after them.
         database.execute_sql("SELECT setval(pg_get_serial_sequence('rating', 'id'), (SELECT MAX(id) FROM rating))")
     # Oldest first, ties by id (ids already ascend within one second).
     chain.sort(key=itemgetter(0))
-    return [entry[1:] for entry in chain]
+    return [entry[1:] for entry in chain], tally
+
+
+def _store_ratings(batch, fields, plain, tally):
+    if batch:
+        bulk_insert(Rating, fields, batch, converted=True, plain=plain)
+        # Every demo rating is counted.
+        columns = list(zip(*batch))
+        tally.add(columns[1], columns[2], *columns[3:7], columns[15], columns[20])

@@ -243,7 +243,10 @@ def append_ratings(rows, page=20_000):
 def _flush(rows):
     if rows:
         E = LedgerEntry
-        bulk_insert(E, [E.seq, E.kind, E.rating, E.body, E.hash], rows, converted=True)
+        # JSON writes a tab or a line break as an escape, so only a
+        # backslash makes a body need COPY's escaping.
+        plain = not any("\\" in row[3] for row in rows)
+        bulk_insert(E, [E.seq, E.kind, E.rating, E.body, E.hash], rows, converted=True, plain=plain)
 
 
 # -- verifying ----------------------------------------------------------------
