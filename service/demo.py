@@ -269,7 +269,8 @@ def generate(orgs=300, ratings=10_000, seed=1, now=None, timezone="Europe/Minsk"
             added = ledger.append_ratings(chain)
         del chain
         echo(f"ledger: {added} entries")
-        ranking.rebuild_rollup_members()
+        with _indexes_built_after("rollup_member"):
+            ranking.rebuild_rollup_members()
         with _indexes_built_after("object_aggregate"), _indexes_built_after("service_aggregate"), \
                 _indexes_built_after("rollup_aggregate"):
             tally.write(echo)
@@ -280,18 +281,28 @@ def generate(orgs=300, ratings=10_000, seed=1, now=None, timezone="Europe/Minsk"
 
 @contextlib.contextmanager
 def _indexes_built_after(table):
-    """Loads into ``table`` with its secondary indexes dropped, then builds
-    them once: sorting millions of keys at the end costs a fraction of
+    """Loads into ``table`` with its secondary indexes (and on PostgreSQL its
+    foreign keys) dropped, then builds them once: sorting millions of keys at the end costs a fraction of
     inserting each key into every index as the rows arrive (the table is
     empty before, since demo fills only an empty database)."""
     indexes = [i for i in database.get_indexes(table) if i.sql and not i.name.endswith("_pkey")]
+    foreign_keys = []
     if not is_sqlite():
         database.execute_sql("SET LOCAL maintenance_work_mem = '256MB'")
+        # PostgreSQL checks a foreign key by a query per row inserted;
+        # adding the constraint back checks every row in one join.
+        foreign_keys = database.execute_sql(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass "
+            "AND contype = 'f'", (table,)).fetchall()
+    for name, _ in foreign_keys:
+        database.execute_sql(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')
     for index in indexes:
         database.execute_sql(f'DROP INDEX "{index.name}"')
     yield
     for index in indexes:
         database.execute_sql(index.sql)
+    for name, definition in foreign_keys:
+        database.execute_sql(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
 
 
 REJECTIONS = ["Оскорбительные выражения", "Отзыв не о качестве услуги", "Содержит персональные данные"]

@@ -1,6 +1,8 @@
 """Demo data reads as real names and brings one cabinet user of each role."""
 import re
 
+from peewee import fn
+
 from service.models import RatableObject, User
 from tests import factories
 
@@ -36,19 +38,33 @@ def test_links_on_an_error_page_stay_on_the_site(client, db):
         assert hrefs and all(h.startswith(("/", "#")) and not h.startswith(("//", "/\\")) for h in hrefs), (path, hrefs)
 
 
-def test_demo_aggregates_and_indexes_are_what_a_rebuild_and_the_schema_make(runner, db):
-    """The demo sums its ratings in the database and builds the ratings'
-    indexes after loading them: a rebuild from the raw ratings finds nothing
-    to change, the ledger verifies, and every index of the model is there."""
+def test_demo_aggregates_and_indexes_are_what_a_rebuild_and_the_schema_make(client, runner, db):
+    """The demo sums its ratings itself, gives their ids and builds their
+    indexes (and foreign keys) after loading them: a rebuild from the raw
+    ratings finds nothing to change, the ledger verifies, every index and
+    foreign key of the model is there, and the next rating taken gets the
+    next id and the next entry of the chain."""
     from service import ledger, ranking
     from service.db import database
     from service.models import Rating
-    before = {i.name for i in database.get_indexes("rating")}
+    tables = ("rating", "ledger_entry", "rollup_member", "object_aggregate", "service_aggregate", "rollup_aggregate")
+
+    def schema():
+        return {table: ({i.name for i in database.get_indexes(table)},
+                        {(k.column, k.dest_table, k.dest_column) for k in database.get_foreign_keys(table)})
+                for table in tables}
+    before = schema()
     result = runner.invoke(args=["demo", "--orgs", "60", "--ratings", "3000", "--seed", "3", "--no-users"])
     assert result.exit_code == 0, result.output
     assert ranking.rebuild_aggregates() == []
-    assert {i.name for i in database.get_indexes("rating")} == before
+    assert schema() == before
     assert Rating.select().count() == 3000
+    ledger.verify()
+    target = RatableObject.select().where(RatableObject.is_evaluation_object == True).first()  # noqa: E712
+    response = factories.rate(client, target.id, 5, 4, 5, 4)
+    assert response.status_code == 201, response.get_json()
+    assert Rating.select(fn.MAX(Rating.id)).scalar() == 3001
+    assert ledger.head()["seq"] == 3001
     ledger.verify()
 
 
