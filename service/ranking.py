@@ -266,20 +266,33 @@ def object_figures(obj, period):
 
 # -- writing ------------------------------------------------------------------
 
+_SUMS = ("simplicity", "information", "timeliness", "politeness", "satisfied", "squares", "verified")
+
+
+def _on_conflict_add(table, key):
+    updates = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in ("n", *_SUMS))
+    return f"ON CONFLICT ({key}, period) DO UPDATE SET {updates}"
+
+
 def _upsert_sql(table, key, rows):
     """One statement adding ``rows`` ratings' values to ``table``'s rows
     keyed by ``key`` (its key columns but the period, comma-separated)."""
-    sums = ("simplicity", "information", "timeliness", "politeness", "satisfied", "squares", "verified")
     keys = "?, " * (key.count(",") + 1)
     values = ", ".join([f"({keys}?, 1, ?, ?, ?, ?, ?, ?, ?)"] * rows)
-    updates = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in ("n", *sums))
-    return (f"INSERT INTO {table} ({key}, period, n, {', '.join(sums)}) VALUES {values} "
-            f"ON CONFLICT ({key}, period) DO UPDATE SET {updates}")
+    return (f"INSERT INTO {table} ({key}, period, n, {', '.join(_SUMS)}) VALUES {values} "
+            f"{_on_conflict_add(table, key)}")
 
 
 _OBJECT_UPSERT = _upsert_sql("object_aggregate", "object_id", 5)
 _SERVICE_UPSERT = _upsert_sql("service_aggregate", "object_id, service_id", 5)
-_OWNERS = "SELECT organization_id FROM rollup_member WHERE object_id = ?"
+# One rating's values added to the five periods of every organization its
+# object rolls up into, found in the same statement (the WHERE also keeps
+# SQLite from reading ON CONFLICT as a join's constraint).
+_ROLLUP_UPSERT = (
+    f"INSERT INTO rollup_aggregate (organization_id, period, n, {', '.join(_SUMS)}) "
+    "SELECT member.organization_id, periods.period, 1, ?, ?, ?, ?, ?, ?, ? FROM rollup_member AS member CROSS JOIN "
+    "(SELECT ? AS period UNION ALL SELECT ? UNION ALL SELECT ? UNION ALL SELECT ? UNION ALL SELECT ?) AS periods "
+    f"WHERE member.object_id = ? {_on_conflict_add('rollup_aggregate', 'organization_id')}")
 
 
 def add_to_aggregates(object_id, month, scores, verified=False, service=None):
@@ -295,10 +308,7 @@ def add_to_aggregates(object_id, month, scores, verified=False, service=None):
     run(_OBJECT_UPSERT, [v for period in periods for v in (object_id, period, *values)])
     if service is not None:
         run(_SERVICE_UPSERT, [v for period in periods for v in (object_id, service, period, *values)])
-    owners = [row[0] for row in run(_OWNERS, (object_id,)).fetchall()]
-    if owners:
-        run(_upsert_sql("rollup_aggregate", "organization_id", len(owners) * len(periods)),
-            [v for owner in owners for period in periods for v in (owner, period, *values)])
+    run(_ROLLUP_UPSERT, (*values, *periods, object_id))
 
 
 def aggregates_from_ratings(keys=(Rating.object,), where=None):
