@@ -363,19 +363,39 @@ class ProcessTurn:
 
 
 class Later:
-    """What a grouped write leaves to the end of its batch: ``finish()`` runs
-    after every write of the batch, in their order, in the same transaction,
-    and its result is the caller's. The ratings ledger appends there, so
-    that its head is locked once per batch and last, as in a single write,
-    and never while the batch still waits for other locks."""
-    __slots__ = ("finish",)
+    """What a grouped write leaves to the end of its batch: after every
+    write of the batch, in the same transaction, ``finish_all`` is called
+    once with the ``item`` of each write that left one to it, in their
+    order, and returns each one's result, which becomes that write's. The
+    ratings ledger appends there, so that its head is locked once per batch
+    and last, as in a single write, never while the batch still waits for
+    other locks, and a batch's entries go in together."""
+    __slots__ = ("item", "finish_all")
 
-    def __init__(self, finish):
-        self.finish = finish
+    def __init__(self, item, finish_all):
+        self.item, self.finish_all = item, finish_all
 
 
-def finished(result):
-    return result.finish() if isinstance(result, Later) else result
+def finished(results):
+    """``results`` with each ``Later`` replaced by what came of it."""
+    results = list(results)
+    waiting = {}
+    for index, result in enumerate(results):
+        if isinstance(result, Later):
+            waiting.setdefault(result.finish_all, []).append(index)
+    for finish_all, indexes in waiting.items():
+        for index, value in zip(indexes, finish_all([results[i].item for i in indexes]), strict=True):
+            results[index] = value
+    return results
+
+
+class _WorkFailed(Exception):
+    """A write of a batch run without savepoints failed: the batch's
+    transaction is rolled back and run again with them."""
+
+    def __init__(self, error):
+        super().__init__(error)
+        self.error = error
 
 
 # One key of PostgreSQL's advisory locks for the batches of every process:
@@ -401,15 +421,18 @@ class WriteGroup:
     ledger's head until its commit, so ratings commit one after another
     there too; a batch locks it once. Here a caller queues its work and tries to
     take the writer's turn; whoever gets it runs every queued work in one
-    transaction, each in a savepoint of its own (a failing one is rolled
-    back alone and its error goes to its caller), commits once, and hands
-    every caller its result. A caller whose work a previous turn already
-    committed returns at once. Nobody is answered before the commit that
-    holds their write is on disk.
+    transaction, commits once, and hands every caller its result. Should a
+    work fail, the transaction is rolled back and the batch run again with
+    each work in a savepoint of its own, so that the failing one is rolled
+    back alone and its error goes to its caller. A caller whose work a
+    previous turn already committed returns at once. Nobody is answered
+    before the commit that holds their write is on disk.
 
     The works run on the turn-holder's thread and connection: a work must
     use only the database and what it was given, not its caller's
-    thread-local state.
+    thread-local state, and may run twice (its first run rolled back). A
+    refusal it decides before writing is better returned than raised: a
+    raised one costs its batch that second run.
     """
 
     def __init__(self, queue):
@@ -452,32 +475,46 @@ class WriteGroup:
         with self.pending_lock:
             batch, self.pending = self.pending, []
         try:
-            with self._transaction():
-                if not is_sqlite():
-                    run("SELECT pg_advisory_xact_lock(?)", (GROUP_LOCK_KEY,))
+            try:
+                # First without savepoints: they cost two statements per
+                # write, and a write rarely fails (a refusal is a result).
+                self._commit(batch, savepoints=False)
+            except _WorkFailed as failed:
                 if len(batch) == 1:
-                    # Alone in its batch, a write needs no savepoint: if it
-                    # fails, the transaction is rolled back with it (below).
-                    batch[0].result = batch[0].work()
+                    batch[0].result, batch[0].error = None, failed.error
                 else:
-                    for write in batch:
-                        try:
-                            with database.atomic():
-                                write.result = write.work()
-                        except Exception as error:  # noqa: BLE001 - handed to its own caller
-                            write.error = error
-                # What the writes left to the end, in their order; a failure
-                # here fails the whole batch (below), so nothing stands
-                # half-done.
-                for write in batch:
-                    if write.error is None:
-                        write.result = finished(write.result)
+                    # Rolled back: again, each write in a savepoint of its
+                    # own, so that the failure stays its own caller's.
+                    self._commit(batch, savepoints=True)
         except Exception as error:  # noqa: BLE001 - the commit failed: nobody's write stands
             for write in batch:
                 write.result, write.error = None, error
         self.commits += 1
         for write in batch:
             write.done = True
+
+    def _commit(self, batch, savepoints):
+        with self._transaction():
+            if not is_sqlite():
+                run("SELECT pg_advisory_xact_lock(?)", (GROUP_LOCK_KEY,))
+            for write in batch:
+                write.result, write.error = None, None
+                if savepoints:
+                    try:
+                        with database.atomic():
+                            write.result = write.work()
+                    except Exception as error:  # noqa: BLE001 - handed to its own caller
+                        write.error = error
+                else:
+                    try:
+                        write.result = write.work()
+                    except Exception as error:
+                        raise _WorkFailed(error) from error
+            # What the writes left to the end; a failure here fails the
+            # whole batch (above), so nothing stands half-done.
+            standing = [write for write in batch if write.error is None]
+            for write, result in zip(standing, finished([write.result for write in standing]), strict=True):
+                write.result = result
 
 
 def grouped_write(work):
@@ -488,7 +525,7 @@ def grouped_write(work):
     if not database.in_transaction():
         return database.obj.write_group.run(work)
     with write_transaction():
-        return finished(work())
+        return finished([work()])[0]
 
 
 @contextlib.contextmanager

@@ -15,6 +15,7 @@ commit order. ``verify`` walks it, checks each link, and recomputes the
 figures from it to compare with the stored aggregates.
 """
 import datetime
+import functools
 import hashlib
 import json
 from collections import defaultdict
@@ -116,23 +117,47 @@ def _locked_head():
     return int(row[0]), row[1]
 
 
-def _append(kind, rating_id, object_id, month, scores, verified, channel, status, created):
+_INSERT_PAGE = 100  # entries per INSERT statement: well under SQLite's limit of parameters
+
+
+@functools.lru_cache(maxsize=None)
+def _insert_entries(rows):
+    return "INSERT INTO ledger_entry (seq, kind, rating, body, hash) VALUES " + ", ".join(["(?, ?, ?, ?, ?)"] * rows)
+
+
+def _append(items):
+    """Appends an entry for each of ``items`` (tuples of ``_fields``' values
+    from ``kind`` on, ``prev_hash`` left out), in their order, under the
+    head locked once; returns their receipts. A batch of ratings that
+    commits together appends in three statements, not three each."""
     seq, prev_hash = _locked_head()
-    seq += 1
-    body = entry_body(seq, kind, rating_id, object_id, month_key(month), scores["simplicity"],
-                      scores["information"], scores["timeliness"], scores["politeness"], verified, channel, status,
-                      utc_second(created), prev_hash)
-    digest = link_hash(prev_hash, body)
-    run("INSERT INTO ledger_entry (seq, kind, rating, body, hash) VALUES (?, ?, ?, ?, ?)",
-        (seq, kind, rating_id, body, digest))
-    run("UPDATE ledger_head SET seq = ?, hash = ? WHERE id = ?", (seq, digest, _HEAD_ID))
-    return {"seq": seq, "hash": digest}
+    rows, receipts = [], []
+    for kind, rating_id, object_id, month, scores, verified, channel, status, created in items:
+        seq += 1
+        body = entry_body(seq, kind, rating_id, object_id, month_key(month), scores["simplicity"],
+                          scores["information"], scores["timeliness"], scores["politeness"], verified, channel, status,
+                          utc_second(created), prev_hash)
+        prev_hash = link_hash(prev_hash, body)
+        rows.append((seq, kind, rating_id, body, prev_hash))
+        receipts.append({"seq": seq, "hash": prev_hash})
+    for start in range(0, len(rows), _INSERT_PAGE):
+        page = rows[start:start + _INSERT_PAGE]
+        run(_insert_entries(len(page)), [value for row in page for value in row])
+    run("UPDATE ledger_head SET seq = ?, hash = ? WHERE id = ?", (seq, prev_hash, _HEAD_ID))
+    return receipts
+
+
+def record_ratings(ratings):
+    """Appends new ratings, each ``(rating_id, object_id, month, scores,
+    verified, channel, status, created)``, in their order; call inside their
+    transaction, last (the head stays locked until the commit). Returns
+    their receipts ``{seq, hash}``."""
+    return _append([(RATING, *rating) for rating in ratings])
 
 
 def record_rating(rating_id, object_id, month, scores, verified, channel, status, created):
-    """Appends a new rating; call inside its transaction, last (the head
-    stays locked until the commit). Returns the receipt ``{seq, hash}``."""
-    return _append(RATING, rating_id, object_id, month, scores, verified, channel, status, created)
+    """Appends one new rating (``record_ratings``); returns its receipt."""
+    return record_ratings([(rating_id, object_id, month, scores, verified, channel, status, created)])[0]
 
 
 def record_status(rating, status, when=None):
@@ -141,8 +166,8 @@ def record_status(rating, status, when=None):
     if not isinstance(rating, Rating):
         rating = Rating.get_by_id(rating)
     scores = {c: getattr(rating, c) for c in BASE_CRITERIA}
-    return _append(STATUS, rating.id, rating.object_id, rating.month, scores, rating.verified, rating.channel,
-                   status, when or utcnow())
+    return _append([(STATUS, rating.id, rating.object_id, rating.month, scores, rating.verified, rating.channel,
+                     status, when or utcnow())])[0]
 
 
 def receipt_of(rating_id):

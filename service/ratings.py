@@ -138,8 +138,10 @@ def submit(payload, client_signals, config):
         if config["RATE_LIMITS"]:
             wait = limits.retry_after(client, obj.id)
             if wait:
-                raise ApiError({"_limit": ["too many ratings from this client; try again later"]},
-                               status=429, headers={"Retry-After": str(wait)})
+                # Returned, not raised: nothing is written yet, and the
+                # batch it shares goes on (service/db.py, WriteGroup).
+                return ApiError({"_limit": ["too many ratings from this client; try again later"]},
+                                status=429, headers={"Retry-After": str(wait)})
         now = utcnow()
         month = local_month(now, config["TIMEZONE"])
         verified = reading is not None and codes.claim(reading, now)
@@ -161,20 +163,25 @@ def submit(payload, client_signals, config):
                                     fields=[RatingExtra.rating, RatingExtra.criterion, RatingExtra.value]).execute()
         if status == Rating.COUNTED:
             ranking.add_to_aggregates(obj.id, month, scores, verified=verified, service=data["service"])
-
-        def append():
-            # After every rating of the batch: the chain's head stays
-            # locked from here to the commit.
-            receipt = ledger.record_rating(rating_id, obj.id, month, scores, verified, data["channel"], status, now)
-            return rating_id, verified, receipt
-        return Later(append)
+        return Later((rating_id, obj.id, month, scores, verified, data["channel"], status, now), _append_to_ledger)
 
     try:
-        rating_id, verified, receipt = grouped_write(store)
+        taken = grouped_write(store)
     except IntegrityError:
         # A retry of the same submission raced this one and won.
         known = existing(data["client_token"])
         if known:
             return _replayed(known, data, config)
         raise
+    if isinstance(taken, ApiError):
+        raise taken
+    rating_id, verified, receipt = taken
     return Taken(rating_id, True, verified, _code_status(reading, verified), receipt)
+
+
+def _append_to_ledger(ratings):
+    """The ledger's entries of a batch's new ratings, after all of them:
+    the chain's head stays locked from here to the commit. Each rating's
+    ``(id, verified, receipt)``."""
+    receipts = ledger.record_ratings(ratings)
+    return [(rating[0], rating[4], receipt) for rating, receipt in zip(ratings, receipts, strict=True)]

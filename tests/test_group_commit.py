@@ -99,33 +99,34 @@ def test_a_writer_that_never_gets_its_turn_is_told_so(app, db, sqlite_only):
     assert not Meta.select().where(Meta.key == "late").exists()
 
 
-def test_what_writes_leave_to_the_end_runs_after_all_of_them_in_their_order(app, db):
-    order = []
+def test_what_writes_leave_to_the_end_is_finished_together_after_all_of_them_in_their_order(app, db):
+    calls = []
+
+    def finish_all(items):
+        # Every write of the batch is in already.
+        calls.append((list(items), Meta.select().where(Meta.key.startswith("later-")).count()))
+        return [f"finished-{i}" for i in items]
 
     def work(i):
         def write():
             Meta.insert(key=f"later-{i}", value=i).execute()
-
-            def finish():
-                # Every write of the batch is in already.
-                order.append((i, Meta.select().where(Meta.key.startswith("later-")).count()))
-                return f"finished-{i}"
-            return Later(finish)
+            return Later(i, finish_all)
         return write
 
     results, errors = _in_threads(app, [work(i) for i in range(12)])
     assert not errors and results == {i: f"finished-{i}" for i in range(12)}
-    assert sorted(i for i, _ in order) == list(range(12))
-    # A finish runs after every write of its batch, not right after its own:
-    # some finish saw more writes than had finished before it plus its own.
-    assert any(seen > rank + 1 for rank, (_, seen) in enumerate(order))
+    assert sorted(i for items, _ in calls for i in items) == list(range(12))
+    # One call per batch, with the items of all its writes, after all of
+    # them: writers arriving together shared a call.
+    assert len(calls) < 12
+    assert all(seen >= len(items) for items, seen in calls)
     assert Meta.select().where(Meta.key.startswith("later-")).count() == 12
 
 
 def test_a_failing_finish_fails_its_whole_batch_and_nothing_stands(app, db):
     def write():
         Meta.insert(key="half-done", value=1).execute()
-        return Later(lambda: 1 / 0)
+        return Later(None, lambda items: [1 / 0])
 
     with pytest.raises(ZeroDivisionError):
         grouped_write(write)
@@ -134,7 +135,36 @@ def test_a_failing_finish_fails_its_whole_batch_and_nothing_stands(app, db):
 
 def test_a_later_inside_a_transaction_is_finished_there(app, db):
     with database.atomic():
-        assert grouped_write(lambda: Later(lambda: "done")) == "done"
+        assert grouped_write(lambda: Later("done", lambda items: [f"{item}!" for item in items])) == "done!"
+
+
+def test_writes_run_once_unless_one_of_their_batch_fails(app, db):
+    runs = []
+    lock = threading.Lock()
+
+    def work(i, prefix="once", fail=False):
+        def write():
+            with lock:
+                runs.append(i)
+            Meta.insert(key=f"{prefix}-{i}", value=i).execute()
+            if fail:
+                raise ValueError("refused")
+            # A refusal decided before writing comes back as a result.
+            return i
+        return write
+
+    results, errors = _in_threads(app, [work(i) for i in range(12)])
+    assert not errors and sorted(runs) == list(range(12))
+    assert Meta.select().where(Meta.key.startswith("once-")).count() == 12
+
+    # A failure rolls its batch back and runs it again, each write in a
+    # savepoint: the others are run twice (or once, alone) and stand once.
+    runs.clear()
+    results, errors = _in_threads(app, [work(i, "twice", fail=i == 5) for i in range(12)])
+    assert list(errors) == [5] and isinstance(errors[5], ValueError) and len(results) == 11
+    assert len(runs) > 12  # some write of the failed one's batch ran again
+    assert Meta.select().where(Meta.key.startswith("twice-")).count() == 11
+    assert not Meta.select().where(Meta.key == "twice-5").exists()
 
 
 def test_a_write_alone_in_its_batch_that_fails_leaves_nothing(app, db):
