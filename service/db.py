@@ -403,6 +403,15 @@ class _WorkFailed(Exception):
 GROUP_LOCK_KEY = 0x6F63656E6B61  # "ocenka"
 
 
+def _take_group_turn():
+    """On PostgreSQL, waits for the batches of other processes and servers
+    and holds the turn until the transaction ends. So every grouped write
+    sees all those committed before it: a limit counted in one stays
+    counted for the next."""
+    if not is_sqlite():
+        run("SELECT pg_advisory_xact_lock(?)", (GROUP_LOCK_KEY,))
+
+
 class _Write:
     """One caller's work in a group commit, and what came of it."""
     __slots__ = ("work", "result", "error", "done")
@@ -495,8 +504,7 @@ class WriteGroup:
 
     def _commit(self, batch, savepoints):
         with self._transaction():
-            if not is_sqlite():
-                run("SELECT pg_advisory_xact_lock(?)", (GROUP_LOCK_KEY,))
+            _take_group_turn()
             for write in batch:
                 write.result, write.error = None, None
                 if savepoints:
@@ -525,6 +533,7 @@ def grouped_write(work):
     if not database.in_transaction():
         return database.obj.write_group.run(work)
     with write_transaction():
+        _take_group_turn()
         return finished([work()])[0]
 
 

@@ -9,7 +9,7 @@ from marshmallow import ValidationError
 from peewee import IntegrityError
 
 from service import codes, holding, ledger, limits, ranking
-from service.db import Later, grouped_write, is_sqlite, run
+from service.db import Later, grouped_write, run
 from service.errors import ApiError
 from service.models import ObjectService, RatableObject, Rating, RatingExtra, utcnow
 from service.questionnaire import extra_criteria_for
@@ -130,11 +130,8 @@ def submit(payload, client_signals, config):
     def store():
         # Runs on whichever request thread holds the writer's turn (group
         # commit, service/db.py): only the database and the values above.
-        if not is_sqlite():
-            # SQLite runs one writer at a time already; on PostgreSQL
-            # this keeps two racing requests of one address from both
-            # slipping under a limit.
-            run("SELECT pg_advisory_xact_lock(hashtext(?))", (client.address_hash,))
+        # Grouped writes take turns on both databases, so two racing
+        # requests of one address cannot both slip under a limit.
         if config["RATE_LIMITS"]:
             wait = limits.retry_after(client, obj.id)
             if wait:

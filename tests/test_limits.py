@@ -100,3 +100,31 @@ def test_forwarded_for_is_believed_from_a_trusted_proxy(client, world):
 ])
 def test_client_address(remote, forwarded, trusted, expected):
     assert client_address(remote, forwarded, trusted) == expected
+
+
+def test_a_burst_arriving_at_once_counts_the_same_handful(app, world):
+    """Concurrent requests share batches of writes (service/db.py): each is
+    counted against those before it in its batch, and a refusal in a batch
+    leaves the batch's other ratings standing."""
+    import threading
+
+    per_object = next(limit.count for limit in LIMITS if limit.name == "client_object")
+    start = threading.Barrier(24)
+    codes = []
+
+    def burst(i):
+        # Every fourth is another visitor behind the same address: counted.
+        device = "device-a" if i % 4 else f"neighbour-{i}"
+        with app.test_client() as client:
+            start.wait(10)
+            codes.append((device, post(client, world.school.id, device=device).status_code))
+
+    threads = [threading.Thread(target=burst, args=(i,)) for i in range(24)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    same = [code for device, code in codes if device == "device-a"]
+    assert sorted(same) == [201] * per_object + [429] * (18 - per_object)
+    assert [code for device, code in codes if device != "device-a"] == [201] * 6
+    assert Rating.select().count() == per_object + 6
