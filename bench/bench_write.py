@@ -16,7 +16,10 @@ server, measured within seconds, so the machine's drift cancels; printed are
 every round and the median ratio with its spread (lowest and highest), and
 for each ref the working tree's ratings per second against the ref's,
 round by round (median and spread), which holds even where the two
-versions' /healthz differ.
+versions' /healthz differ. Beside each run it prints the CPU time the
+server spent per request (gunicorn's processes and, on PostgreSQL, the
+database's backends for this version, read from /proc): what a request
+costs, which a busy neighbour on the machine slows but does not add to.
 Needs wrk (apt-get install wrk).
 """
 import argparse
@@ -77,7 +80,23 @@ def wrk(url, seconds, connections, script=None):
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out.stdout).group(1))
     p50 = re.search(r"50%\s+([\d.]+\w+)", out.stdout).group(1)
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out.stdout)
-    return rps, p50, int(errors.group(1)) if errors else 0
+    requests = int(re.search(r"(\d+) requests in", out.stdout).group(1))
+    return rps, p50, int(errors.group(1)) if errors else 0, requests
+
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pids):
+    """User and system CPU time the processes have used so far."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / TICK
 
 
 def postgres_admin(server, *statements):
@@ -106,6 +125,36 @@ class Version:
             self.template = f"{self.name}_template"
             self.url = f"{args.postgres}/{self.name}"
         self.server = None
+
+    def server_pids(self):
+        """gunicorn's processes and, on PostgreSQL, the backends serving this
+        version's database: together, everything that works for a request
+        but the load generator."""
+        pids = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+            if int(fields[3]) == self.server.pid:  # its process group
+                pids.append(int(stat.parent.name))
+        if self.args.db == "postgresql":
+            import psycopg2
+            connection = psycopg2.connect(f"{self.args.postgres}/postgres")
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", (self.name,))
+                pids += [pid for pid, in cursor.fetchall()]
+            connection.close()
+        return pids
+
+    def measure(self, url, seconds, connections, script=None):
+        """wrk's figures and the server's CPU milliseconds per request: the
+        cost of a request itself, which a busy neighbour on the machine
+        slows but does not add to."""
+        pids = self.server_pids()
+        before = cpu_seconds(pids)
+        rps, p50, errors, requests = wrk(url, seconds, connections, script)
+        return rps, p50, errors, 1000 * (cpu_seconds(pids) - before) / max(requests, 1)
 
     def env(self, url):
         return dict(os.environ, OCENKA_DATABASE_URL=url, OCENKA_SECRET_KEY="bench", OCENKA_RATE_LIMITS="off")
@@ -205,27 +254,34 @@ def main():
         for round_ in range(1, args.warmup + 1):
             for version in versions:
                 wrk(version.base + "/healthz", args.seconds, args.connections)
-                rate, _, _ = wrk(version.base + "/", args.seconds, args.connections, str(script))
+                rate, _, _, _ = wrk(version.base + "/", args.seconds, args.connections, str(script))
                 print(f"warm-up {round_} {version.label:>14} ({version.sha}): ratings {rate:6.0f} req/s "
                       "(not counted)", flush=True)
         ratios = {v.label: [] for v in versions}
         rates = {v.label: [] for v in versions}
+        costs = {v.label: [] for v in versions}
         for round_ in range(1, args.rounds + 1):
             for version in versions:
-                health, health_p50, _ = wrk(version.base + "/healthz", args.seconds, args.connections)
-                rate, rate_p50, errors = wrk(version.base + "/", args.seconds, args.connections, str(script))
+                health, health_p50, _, health_cost = version.measure(version.base + "/healthz", args.seconds,
+                                                                     args.connections)
+                rate, rate_p50, errors, cost = version.measure(version.base + "/", args.seconds, args.connections,
+                                                               str(script))
                 ratios[version.label].append(rate / health)
                 rates[version.label].append(rate)
+                costs[version.label].append(cost)
                 print(f"round {round_} {version.label:>14} ({version.sha}): /healthz {health:6.0f} req/s "
-                      f"(p50 {health_p50}), ratings {rate:6.0f} req/s (p50 {rate_p50}, non-201: {errors}), "
-                      f"ratio {rate / health:.3f}", flush=True)
+                      f"(p50 {health_p50}, {health_cost:.3f} ms CPU), ratings {rate:6.0f} req/s "
+                      f"(p50 {rate_p50}, non-201: {errors}, {cost:.3f} ms CPU), ratio {rate / health:.3f}",
+                      flush=True)
         print()
         base = statistics.median(ratios["working tree"])
         for version in versions:
             r = ratios[version.label]
+            c = costs[version.label]
             line = (f"{version.label:>14} ({version.sha}): ratings {statistics.median(rates[version.label]):.0f} "
                     f"req/s median; ratio to /healthz median {statistics.median(r):.3f} "
-                    f"(lowest {min(r):.3f}, highest {max(r):.3f})")
+                    f"(lowest {min(r):.3f}, highest {max(r):.3f}); server CPU per rating "
+                    f"{statistics.median(c):.3f} ms ({min(c):.3f}–{max(c):.3f})")
             if version.label != "working tree":
                 # Ratings per second against the working tree's in the same
                 # round: the ratio to /healthz would mislead wherever
@@ -234,6 +290,9 @@ def main():
                 line += (f"; the working tree's ratings/s against it, per round: median {statistics.median(mine):.3f} "
                          f"(lowest {min(mine):.3f}, highest {max(mine):.3f}); ratio of the /healthz ratios "
                          f"{statistics.median(r) / base:.2f}")
+                cheaper = [a / b for a, b in zip(costs["working tree"], costs[version.label])]
+                line += (f"; the working tree's CPU per rating against it, per round: median "
+                         f"{statistics.median(cheaper):.3f} (lowest {min(cheaper):.3f}, highest {max(cheaper):.3f})")
             print(line)
     finally:
         for version in versions:
