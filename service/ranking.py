@@ -260,8 +260,12 @@ def object_sums(obj, period):
 
 def object_figures(obj, period):
     """Figures with the place among all organizations."""
-    table = rank_table(period)
-    return table_figures(table, object_sums(obj, period), table.by_id.get(obj.id))
+    group_mean, sigma, entry = rank_place(period, obj.id)
+    sums = object_sums(obj, period)
+    if entry is None or entry.rank is None:
+        return figures(sums, period, group_mean, sigma=sigma)
+    return figures(sums, period, group_mean, entry.rank, entry.rank_change, sigma, entry.rank_range,
+                   entry.significant)
 
 
 # -- writing ------------------------------------------------------------------
@@ -571,21 +575,44 @@ class RankTable:
     ``min_ratings``), in score order; ``by_id`` holds them all. The group's
     mean and σ are over every listed organization's ratings.
 
-    The table keeps its figures as columns (numpy arrays, in listing order)
-    and makes a ``RankEntry`` only when one is asked for: a page or the API
-    reads a hundred rows of thirteen thousand, and a table is recomputed
-    after every rating. A table never changes once made."""
+    A table keeps only what a sort decides: the listing order (positions in
+    the group's rows, which it shares with the cache and never changes),
+    each ranked organization's range of places and, with a previous
+    period, its previous rank. A score, an interval or a change is computed
+    again, by the same operations, when its ``RankEntry`` is asked for: a
+    page or the API reads a hundred rows of a hundred thousand, and a
+    table's memory is what bounds how many a worker keeps. A table never
+    changes once made."""
 
-    def __init__(self, period, group_mean, sigma, ranked, min_ratings, columns, previous=None):
+    def __init__(self, period, group_mean, sigma, ranked, min_ratings, data, order, rank_low, rank_high,
+                 before=None, previous=None):
         self.period = period
         self.group_mean = group_mean
         self.sigma = sigma
         self.ranked = ranked
         self.min_ratings = min_ratings
-        self.columns = columns
+        self.data = data  # rows sorted by organization id
+        self.order = order  # listing position → row
+        self.rank_low, self.rank_high = rank_low, rank_high  # of the ranked, in rank order
+        self.before = before  # previous rank of the ranked, 0 for none; None without a previous period
         self.previous = previous  # the previous period's by_id, when there is one
-        self.entries = _Entries(columns)
-        self.by_id = _ById(self.entries, columns)
+        self.position = np.empty(len(order), dtype=np.int32)  # row → listing position
+        self.position[order] = np.arange(len(order), dtype=np.int32)
+        self.entries = _Entries(self)
+        self.by_id = _ById(self)
+
+    @property
+    def nbytes(self):
+        """Memory of this table's own arrays (not the shared rows)."""
+        return sum(a.nbytes for a in (self.order, self.rank_low, self.rank_high, self.position,
+                                      self.before if self.before is not None else self.order[:0]))
+
+    def with_previous(self, previous):
+        """The same table with the changes against ``previous`` (a
+        previous period's ``by_id``): only the previous ranks are new."""
+        before = _previous_ranks(previous, self.data[self.order[:self.ranked], 0]).astype(np.int32)
+        return RankTable(self.period, self.group_mean, self.sigma, self.ranked, self.min_ratings, self.data,
+                         self.order, self.rank_low, self.rank_high, before, previous)
 
     @property
     def ranked_entries(self):
@@ -602,12 +629,33 @@ class RankTable:
                 and not before.rank_low <= entry.rank <= before.rank_high)
 
 
+def _scored(data, group_mean, sigma):
+    """Scores and half-widths of the rows ``data``: ``bayesian_mean`` and
+    ``half_width`` column by column, the same operations in the same order,
+    so each value is the plain formula's to the last bit."""
+    n = data[:, 1]
+    totals = data[:, 2] + data[:, 3] + data[:, 4] + data[:, 5]
+    prior, z_sigma = PRIOR_WEIGHT * (group_mean or 0.0), Z_95 * (sigma or 0.0)
+    scores = (prior + totals / len(BASE_CRITERIA)) / (PRIOR_WEIGHT + n)
+    halves = z_sigma / np.sqrt((PRIOR_WEIGHT + n).astype(np.float64))
+    return scores, halves
+
+
+def _group_spread(data):
+    """The group's mean and σ from its rows (integer sums, so exact)."""
+    n_total = int(data[:, 1].sum())
+    total = int((data[:, 2] + data[:, 3] + data[:, 4] + data[:, 5]).sum())
+    squares = int(data[:, 7].sum())
+    group_mean = total / len(BASE_CRITERIA) / n_total if n_total else None
+    return group_mean, spread(n_total, total, squares)
+
+
 class _Entries(Sequence):
     """A table's rows as ``RankEntry`` tuples, made on demand."""
 
-    def __init__(self, columns):
-        self._columns = columns
-        self._count = len(columns["id"])
+    def __init__(self, table):
+        self._table = table
+        self._count = len(table.order)
 
     def __len__(self):
         return self._count
@@ -627,64 +675,71 @@ class _Entries(Sequence):
     def _make(self, positions):
         if not positions:
             return []
-        c, part = self._columns, slice(positions.start, positions.stop)
-        ids, ranks, changes, has_change = (c["id"][part].tolist(), c["rank"][part].tolist(),
-                                           c["change"][part].tolist(), c["has_change"][part].tolist())
-        lows, highs = c["rank_low"][part].tolist(), c["rank_high"][part].tolist()
+        t = self._table
+        start, stop = positions.start, positions.stop
+        rows = t.data[t.order[start:stop]]
+        scores, halves = _scored(rows, t.group_mean, t.sigma)
+        ranked = max(0, min(stop, t.ranked) - start)  # how many of these are ranked
+        ranks = list(range(start + 1, start + ranked + 1)) + [None] * (stop - start - ranked)
+        lows = t.rank_low[start:start + ranked].tolist() + [None] * (stop - start - ranked)
+        highs = t.rank_high[start:start + ranked].tolist() + [None] * (stop - start - ranked)
+        if t.before is None:
+            befores = [0] * (stop - start)
+        else:
+            befores = t.before[start:start + ranked].tolist() + [0] * (stop - start - ranked)
         make = tuple.__new__
-        return [make(RankEntry, (org_id, rank or None, change if has else None, score, n, s, i, t, p, sat, low, high,
-                                 rank_low or None, rank_high or None, significant))
-                for org_id, rank, change, has, score, n, s, i, t, p, sat, low, high, rank_low, rank_high, significant
-                in zip(ids, ranks, changes, has_change, c["score"][part].tolist(), c["n"][part].tolist(),
-                       c["simplicity"][part].tolist(), c["information"][part].tolist(),
-                       c["timeliness"][part].tolist(), c["politeness"][part].tolist(),
-                       c["satisfied"][part].tolist(), c["low"][part].tolist(), c["high"][part].tolist(),
-                       lows, highs, c["significant"][part].tolist())]
+        entries = []
+        for (org_id, n, s, i, t_, p, sat, _), score, low, high, rank, rank_low, rank_high, before in zip(
+                rows.tolist(), scores.tolist(), (scores - halves).tolist(), (scores + halves).tolist(), ranks,
+                lows, highs, befores):
+            change = before - rank if before else None
+            significant = bool(before) and not rank_low <= before <= rank_high
+            entries.append(make(RankEntry, (org_id, rank, change, score, n, s, i, t_, p, sat, low, high, rank_low,
+                                            rank_high, significant)))
+        return entries
 
 
 class _ById(Mapping):
-    """A table's rows by organization id, found by bisection in the sorted
-    ids (no dict of thirteen thousand entries per table)."""
+    """A table's rows by organization id, found by bisection in the rows'
+    sorted ids (no dict of a hundred thousand entries per table)."""
 
-    def __init__(self, entries, columns):
-        self._entries = entries
-        self._order = np.argsort(columns["id"], kind="stable")
-        self._sorted = columns["id"][self._order]
+    def __init__(self, table):
+        self._table = table
+        self._ids = table.data[:, 0]
 
     def _position(self, org_id):
         if not isinstance(org_id, (int, np.integer)) or isinstance(org_id, bool):
             return None
-        k = int(np.searchsorted(self._sorted, org_id))
-        if k < len(self._sorted) and self._sorted[k] == org_id:
-            return int(self._order[k])
+        k = int(np.searchsorted(self._ids, org_id))
+        if k < len(self._ids) and self._ids[k] == org_id:
+            return int(self._table.position[k])
         return None
 
     def __getitem__(self, org_id):
         position = self._position(org_id)
         if position is None:
             raise KeyError(org_id)
-        return self._entries[position]
+        return self._table.entries[position]
 
     def __contains__(self, org_id):
         return self._position(org_id) is not None
 
     def __iter__(self):
-        return iter(self._sorted.tolist())
+        return iter(self._ids.tolist())
 
     def __len__(self):
-        return len(self._sorted)
+        return len(self._ids)
 
     def ranks_for(self, ids):
         """The rank of each of ``ids`` here (an array), 0 where it has none."""
-        k = np.searchsorted(self._sorted, ids)
-        found = k < len(self._sorted)
-        k[~found] = 0
-        if len(self._sorted):
-            found &= self._sorted[k] == ids
-        else:
+        if not len(self._ids):
             return np.zeros(len(ids), dtype=np.int64)
-        ranks = self._entries._columns["rank"][self._order[k]]
-        return np.where(found, ranks, 0)
+        k = np.searchsorted(self._ids, ids)
+        found = k < len(self._ids)
+        k[~found] = 0
+        found &= self._ids[k] == ids
+        rank = self._table.position[k].astype(np.int64) + 1
+        return np.where(found & (rank <= self._table.ranked), rank, 0)
 
 
 def rank_ranges(lows, highs):
@@ -694,7 +749,7 @@ def rank_ranges(lows, highs):
     wholly above this one's (their low > this high)`` and ``the number of
     others whose interval reaches this one's lower end (their high ≥ this
     low) + 1``. Counted by bisection in the sorted ends, not by comparing
-    every pair: a group may hold thirteen thousand organizations. An
+    every pair: a group may hold a hundred thousand organizations. An
     interval never lies above itself and always reaches its own low, hence
     the arithmetic."""
     count = len(lows)
@@ -708,9 +763,17 @@ _ROW_COLUMNS = ("id", "n", "simplicity", "information", "timeliness", "politenes
 
 def _as_rows(rows):
     """``_ranked_sums``' tuples (or an array of them) as an int64 array of
-    eight columns, without organizations that have no ratings."""
-    data = np.asarray(rows, dtype=np.int64).reshape(-1, len(_ROW_COLUMNS))
-    return data[data[:, 1] > 0]
+    eight columns sorted by organization id, without organizations that
+    have no ratings: the array itself when it already is one (a table
+    knows its rows by identity)."""
+    data = rows
+    if not (isinstance(rows, np.ndarray) and rows.dtype == np.int64 and rows.shape[1:] == (len(_ROW_COLUMNS),)):
+        data = np.asarray(rows, dtype=np.int64).reshape(-1, len(_ROW_COLUMNS))
+    if not (data[:, 1] > 0).all():
+        data = data[data[:, 1] > 0]
+    if len(data) > 1 and not (data[1:, 0] > data[:-1, 0]).all():
+        data = data[np.argsort(data[:, 0], kind="stable")]
+    return data
 
 
 def build_table(period, rows, previous=None, min_ratings=1):
@@ -724,44 +787,59 @@ def build_table(period, rows, previous=None, min_ratings=1):
     plain formulas give, to the last bit (tests/test_rank_cache.py compares
     them with a plain Python computation)."""
     data = _as_rows(rows)
-    ids, n = data[:, 0], data[:, 1]
-    totals = data[:, 2] + data[:, 3] + data[:, 4] + data[:, 5]
-    n_total, total, squares = int(n.sum()), int(totals.sum()), int(data[:, 7].sum())
-    group_mean = total / len(BASE_CRITERIA) / n_total if n_total else None
-    sigma = spread(n_total, total, squares)
-    prior, z_sigma = PRIOR_WEIGHT * (group_mean or 0.0), Z_95 * (sigma or 0.0)
-    scores = (prior + totals / len(BASE_CRITERIA)) / (PRIOR_WEIGHT + n)
-    halves = z_sigma / np.sqrt((PRIOR_WEIGHT + n).astype(np.float64))
-    # By score, highest first; equal scores by more ratings, then lower id.
-    order = np.lexsort((ids, -n, -scores))
-    listed_n = n[order]
-    ranked_order, unranked_order = order[listed_n >= min_ratings], order[listed_n < min_ratings]
-    count = len(ranked_order)
-    order = np.concatenate((ranked_order, unranked_order))
-    lows, highs = scores - halves, scores + halves
-    rank_low, rank_high = np.zeros(len(order), dtype=np.int64), np.zeros(len(order), dtype=np.int64)
-    rank_low[:count], rank_high[:count] = rank_ranges(lows[ranked_order], highs[ranked_order])
-    rank = np.zeros(len(order), dtype=np.int64)
-    rank[:count] = np.arange(1, count + 1)
-    listed_ids = ids[order]
-    before = np.zeros(len(order), dtype=np.int64)
-    if previous:
-        before[:count] = _previous_ranks(previous, listed_ids[:count])
-    has_change = before > 0
-    change = np.where(has_change, before - rank, 0)
-    significant = has_change & ((before < rank_low) | (before > rank_high))
-    columns = {"id": listed_ids, "rank": rank, "change": change, "has_change": has_change, "score": scores[order],
-               "low": lows[order], "high": highs[order], "rank_low": rank_low, "rank_high": rank_high,
-               "significant": significant}
-    for index, name in enumerate(_ROW_COLUMNS[1:], start=1):
-        columns[name] = data[order, index]
-    return RankTable(period, group_mean, sigma, count, min_ratings, columns, previous or None)
+    group_mean, sigma = _group_spread(data)
+    n = data[:, 1]
+    scores, halves = _scored(data, group_mean, sigma)
+    # By score, highest first; equal scores by more ratings, then lower id:
+    # the rows are in id order and the sort is stable.
+    order = np.lexsort((-n, -scores))
+    ranked_mask = n[order] >= min_ratings
+    ranked_order, unranked_order = order[ranked_mask], order[~ranked_mask]
+    order = np.concatenate((ranked_order, unranked_order)).astype(np.int32)
+    rank_low, rank_high = rank_ranges(scores[ranked_order] - halves[ranked_order],
+                                      scores[ranked_order] + halves[ranked_order])
+    table = RankTable(period, group_mean, sigma, len(ranked_order), min_ratings, data, order,
+                      rank_low.astype(np.int32), rank_high.astype(np.int32))
+    return table.with_previous(previous) if previous else table
 
 
 def _previous_ranks(previous, ids):
     if isinstance(previous, _ById):
         return previous.ranks_for(ids)
     return np.array([(getattr(previous.get(org_id), "rank", None) or 0) for org_id in ids.tolist()], dtype=np.int64)
+
+
+def one_entry(period, data, org_id, previous=None, min_ratings=1):
+    """(group mean, σ, ``RankEntry`` or None) of one organization in the
+    group of rows ``data`` (sorted by id): what ``build_table`` would give
+    for it, without sorting the group. Its rank counts the ranked rows
+    that sort before it, its range the intervals above it and reaching it,
+    all by the same operations, so the figures are the table's to the last
+    bit; the cost is a few passes over the columns, not a sort."""
+    data = _as_rows(data)
+    group_mean, sigma = _group_spread(data)
+    ids = data[:, 0]
+    k = int(np.searchsorted(ids, org_id))
+    if k >= len(ids) or ids[k] != org_id:
+        return group_mean, sigma, None
+    n = data[:, 1]
+    scores, halves = _scored(data, group_mean, sigma)
+    lows, highs = scores - halves, scores + halves
+    org_id_, n_k, s, i, t, p, sat, _ = data[k].tolist()
+    score, low, high = scores[k], lows[k], highs[k]
+    if n_k < min_ratings:
+        return group_mean, sigma, RankEntry(org_id_, None, None, float(score), n_k, s, i, t, p, sat, float(low),
+                                            float(high))
+    ranked = n >= min_ratings
+    before_it = (scores > score) | ((scores == score) & ((n > n_k) | ((n == n_k) & (ids < org_id_))))
+    rank = 1 + int(np.count_nonzero(ranked & before_it))
+    rank_low = 1 + int(np.count_nonzero(ranked & (lows > high)))
+    rank_high = int(np.count_nonzero(ranked & (highs >= low)))
+    before = int(_previous_ranks(previous, ids[k:k + 1])[0]) if previous else 0
+    change = before - rank if before else None
+    significant = bool(before) and not rank_low <= before <= rank_high
+    return group_mean, sigma, RankEntry(org_id_, rank, change, float(score), n_k, s, i, t, p, sat, float(low),
+                                        float(high), rank_low, rank_high, significant)
 
 
 def _ranked_sums(period, sphere_id=None, region_id=None, only=None):
@@ -807,7 +885,7 @@ _OWNERS_OF = "SELECT DISTINCT organization_id FROM rollup_member WHERE object_id
 _LOG_READ = 2000  # more new entries than this at once: recompute from scratch
 _LOG_KEEP = 20_000  # entries kept for rankings that catch up later
 _REFRESH_MOST = 400  # more changed objects than this: reload the whole group
-_CACHE_ROWS = 400_000  # rows of every cached ranking together: about 70 MB a worker
+_CACHE_BYTES = 48 << 20  # rows and tables of every cached ranking together, a worker
 
 
 def _versions():
@@ -888,35 +966,45 @@ def _changes_between(after, seq):
 _log = _ChangeLog()
 _cache = OrderedDict()  # key → _Slot, least recently used first
 _cache_lock = threading.Lock()
+# Reading a whole group's rows is the one step whose memory grows with
+# the portal (at ten times the real one, a hundred thousand rows through
+# the driver): few at a time, however many threads want one.
+_loading = threading.BoundedSemaphore(2)
 
 
 class _Slot:
-    """One cached ranking: its rows (sorted by organization id, never
-    changed in place), the versions they are exact for, and the table."""
+    """One cached group and period: its rows (sorted by organization id,
+    never changed in place) and the versions they are exact for, the table
+    made from them and the same table with the previous period's changes.
+    ``lock`` is held while the rows are read or caught up (so a group is
+    read once however many threads ask), ``build`` while a table is made."""
 
-    def __init__(self, structure, seq, data):
+    def __init__(self):
         self.lock = threading.Lock()
-        self.structure, self.seq, self.data = structure, seq, data
-        self.table = None
-        self.previous = None
+        self.build = threading.Lock()
+        self.structure, self.seq, self.data = None, 0, None
+        self.table = None  # made from ``data``, without changes
+        self.full = None  # ``table`` with the changes against ``full.previous``
 
     @property
-    def size(self):
-        return len(self.data)
-
-
-def _sorted_rows(rows):
-    data = _as_rows(rows)
-    return data[np.argsort(data[:, 0], kind="stable")]
+    def nbytes(self):
+        tables = [t for t in (self.table, self.full) if t is not None]
+        return (0 if self.data is None else self.data.nbytes) + sum(t.nbytes for t in tables)
 
 
 def _refreshed(data, fresh_rows, organizations):
     """``data`` with the rows of ``organizations`` replaced by
     ``fresh_rows`` (an organization missing from them has left the group's
-    listed ones)."""
-    keep = ~np.isin(data[:, 0], np.fromiter(organizations, dtype=np.int64, count=len(organizations)))
-    merged = np.concatenate((data[keep], _as_rows(fresh_rows)))
-    return merged[np.argsort(merged[:, 0], kind="stable")]
+    listed ones); both sorted by id, so no sort."""
+    ids = data[:, 0]
+    gone = np.fromiter(organizations, dtype=np.int64, count=len(organizations))
+    at = np.searchsorted(ids, gone)
+    inside = at < len(ids)
+    at, gone = at[inside], gone[inside]
+    keep = np.ones(len(ids), dtype=bool)
+    keep[at[ids[at] == gone]] = False
+    kept, fresh = data[keep], _as_rows(fresh_rows)
+    return np.insert(kept, np.searchsorted(kept[:, 0], fresh[:, 0]), fresh, axis=0)
 
 
 def _owners(objects):
@@ -958,7 +1046,7 @@ def _from_snapshot(period, sphere_id, region_id, structure, seq):
     if row is None or int(row[0]) != structure[1] or int(row[1]) > seq:
         return None, False
     stored_seq = int(row[1])
-    data = np.frombuffer(bytes(row[2]), dtype="<i8").reshape(-1, len(_ROW_COLUMNS)).astype(np.int64)
+    data = np.frombuffer(row[2], dtype="<i8").reshape(-1, len(_ROW_COLUMNS))
     if stored_seq == seq:
         return data, False
     changes = _changes_between(stored_seq, seq)
@@ -985,51 +1073,78 @@ def _store_snapshot(period, sphere_id, region_id, structure, seq, data):
         logging.getLogger(__name__).info("ranking rows not stored (%s)", error)
 
 
-def _table(period, sphere_id, region_id, least, with_previous):
+def _slot_rows(period, sphere_id, region_id, least):
+    """The slot of a group and period, and its rows caught up to this
+    request's versions (or newer)."""
     structure, seq = _versions()
+    key = (period.key, sphere_id, region_id, least)
     with _cache_lock:
         _log.catch_up(structure, seq)
-        key = (period.key, sphere_id, region_id, least, with_previous)
         slot = _cache.get(key)
-        if slot is not None:
-            _cache.move_to_end(key)
+        if slot is None:
+            slot = _cache[key] = _Slot()
+        _cache.move_to_end(key)
+    with slot.lock:
+        if slot.data is not None and slot.structure == structure and slot.seq < seq:
+            # Only the new ratings (or changes of status) since the rows
+            # were read: re-read the rows they touch, if any.
+            changes = _changes_between(slot.seq, seq)
+            data, changed = (None, True) if changes is None else _caught_up(
+                slot.data, changes, period, sphere_id, region_id)
+            if data is None:
+                slot.data = None
+            else:
+                if changed:
+                    slot.data = data
+                slot.seq = seq
+        if slot.data is None or slot.structure != structure:
+            with _loading:
+                data, store = _from_snapshot(period, sphere_id, region_id, structure, seq)
+                if data is None:
+                    data, store = _as_rows(_ranked_sums(period, sphere_id, region_id)), True
+            if store:
+                _store_snapshot(period, sphere_id, region_id, structure, seq, data)
+            slot.structure, slot.seq, slot.data = structure, seq, data
+        data = slot.data
+    return slot, data
+
+
+def _evict():
+    """Drops the least recently used slots while the cache holds more than
+    ``_CACHE_BYTES``; a table that counted changes against a dropped one's
+    is dropped too, since it would keep it alive."""
+    with _cache_lock:
+        total = sum(s.nbytes for s in _cache.values())
+        while len(_cache) > 1 and total > _CACHE_BYTES:
+            _, dropped = _cache.popitem(last=False)
+            total -= dropped.nbytes
+            if dropped.table is not None:
+                for slot in _cache.values():
+                    if slot.full is not None and slot.full.previous is dropped.table.by_id:
+                        total -= slot.full.nbytes
+                        slot.full = None
+
+
+def _table(period, sphere_id, region_id, least, with_previous):
+    slot, data = _slot_rows(period, sphere_id, region_id, least)
     previous = None
     if with_previous and period.previous() is not None:
         previous = _table(period.previous(), sphere_id, region_id, least, False).by_id
-    if slot is not None:
-        with slot.lock:
-            current = slot.structure == structure
-            if current and slot.seq < seq:
-                # Only the new ratings (or changes of status) since the
-                # slot was made: re-read the rows they touch, if any.
-                changes = _changes_between(slot.seq, seq)
-                data, changed = (None, True) if changes is None else _caught_up(
-                    slot.data, changes, period, sphere_id, region_id)
-                if data is None:
-                    current = False
-                else:
-                    if changed:
-                        slot.data, slot.table = data, None
-                    slot.seq = seq
-            if current:
-                if slot.table is None or slot.previous is not previous:
-                    slot.table, slot.previous = build_table(period, slot.data, previous, least), previous
-                return slot.table
-    data, store = _from_snapshot(period, sphere_id, region_id, structure, seq)
-    if data is None:
-        data, store = _sorted_rows(_ranked_sums(period, sphere_id, region_id)), True
-    if store:
-        _store_snapshot(period, sphere_id, region_id, structure, seq, data)
-    slot = _Slot(structure, seq, data)
-    slot.table, slot.previous = build_table(period, slot.data, previous, least), previous
-    with _cache_lock:
-        _cache[key] = slot
-        _cache.move_to_end(key)
-        total = sum(s.size for s in _cache.values())
-        while len(_cache) > 1 and total > _CACHE_ROWS:
-            _, dropped = _cache.popitem(last=False)
-            total -= dropped.size
-    return slot.table
+    with slot.build:
+        table = slot.table
+        if table is None or table.data is not data:
+            # The slot's rows may be newer than this request's by now:
+            # newer is as exact, and nobody rebuilds an older table.
+            data = slot.data
+            if table is None or table.data is not data:
+                table = slot.table = build_table(period, data, None, least)
+                slot.full = None
+        if previous is not None:
+            if slot.full is None or slot.full.previous is not previous:
+                slot.full = table.with_previous(previous)
+            table = slot.full
+    _evict()
+    return table
 
 
 def min_ratings():
@@ -1042,6 +1157,23 @@ def rank_table(period, sphere_id=None, region_id=None):
     exact for the data committed when the request asked first (see above),
     recomputed only from the rows a new rating changed."""
     return _table(period, sphere_id, region_id, min_ratings(), True)
+
+
+def rank_place(period, org_id):
+    """(group mean, σ, ``RankEntry`` or None) of one organization among all
+    organizations: from the cached table when it is made for the current
+    rows, else counted from the rows alone (``one_entry``), so the first
+    figures after a rating do not wait for the whole ranking to be sorted
+    again. Exact for the same versions as ``rank_table``."""
+    least = min_ratings()
+    slot, data = _slot_rows(period, None, None, least)
+    previous = None
+    if period.previous() is not None:
+        previous = _table(period.previous(), None, None, least, False).by_id
+    table = slot.full if previous is not None else slot.table
+    if table is not None and table.data is data and table.previous is previous:
+        return table.group_mean, table.sigma, table.by_id.get(org_id)
+    return one_entry(period, data, org_id, previous, least)
 
 
 def clear_cache():

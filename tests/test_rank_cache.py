@@ -66,6 +66,20 @@ def test_the_columns_give_the_plain_rules_to_the_last_bit(group, before, min_rat
     assert table.entries[1:3] == entries[1:3] and table.entries[-1] == entries[-1]
 
 
+@settings(max_examples=100, deadline=None)
+@given(group=groups, before=groups, min_ratings=st.integers(1, 5))
+def test_one_entry_counted_alone_is_the_tables_to_the_last_bit(group, before, min_ratings):
+    # What an object's figures read after a rating, without sorting the
+    # group: each organization's entry equals the full table's.
+    previous = ranking.build_table(Period("2026-09"), group_rows(before, first_id=3), None, min_ratings)
+    table = ranking.build_table(Period("2026-10"), group_rows(group), previous.by_id, min_ratings)
+    data = ranking._as_rows(group_rows(group))
+    for org_id in range(len(group) + 2):
+        mean, sigma, entry = ranking.one_entry(Period("2026-10"), data, org_id, previous.by_id, min_ratings)
+        assert (mean, sigma) == (table.group_mean, table.sigma)
+        assert entry == table.by_id.get(org_id)
+
+
 def test_an_empty_group_has_an_empty_table():
     table = ranking.build_table(Period("all"), [], None, 5)
     assert (len(table.entries), table.ranked, table.group_mean, table.sigma) == (0, 0, None, None)
@@ -166,8 +180,15 @@ def test_cached_rankings_equal_a_full_recomputation(client, world, monkeypatch, 
             sphere_id, region_id = groups_of[group]
             with worker(workers[which]):
                 for key in PERIODS:
+                    expected = recomputed(Period(key), sphere_id, region_id, least)
+                    if group == 0:
+                        # An object's place first, as the first figures
+                        # after a rating read it: counted from the rows.
+                        for obj in objects[:2] + objects[4:]:
+                            assert ranking.rank_place(Period(key), obj) == (
+                                expected.group_mean, expected.sigma, expected.by_id.get(obj))
                     table = ranking.rank_table(Period(key), sphere_id, region_id)
-                    same(table, recomputed(Period(key), sphere_id, region_id, least))
+                    same(table, expected)
 
 
 @pytest.fixture
