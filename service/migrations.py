@@ -173,6 +173,15 @@ def _v24_published_count(db):
     published_count.create(db)
 
 
+def _v25_ranking_snapshots_uncompressed(db):
+    # PostgreSQL compresses a large value by default, and decompressing a
+    # group's stored rows took most of a cold ranking's time (about 60 ms
+    # of 2.5 MB at three times the real portal, against 15 ms read as
+    # they are). Rows stored before stay compressed until stored again.
+    if not is_sqlite():
+        db.execute_sql("ALTER TABLE ranking_snapshot ALTER COLUMN rows SET STORAGE EXTERNAL")
+
+
 MIGRATIONS = [
     (1, "ratings, organizations, registries, notifications, users", _v1_raw_tables),
     (2, "aggregates per object and period, roll-up membership (filled from the ratings)", _v2_object_aggregates),
@@ -199,4 +208,6 @@ MIGRATIONS = [
     (23, "catalogue: an FTS5 trigram index of the names on SQLite (where it has FTS5), kept in step by triggers",
      _v23_sqlite_search_index),
     (24, "catalogue: the number of published objects, kept by triggers", _v24_published_count),
+    (25, "rankings: a group's stored rows are kept as they are, not compressed by PostgreSQL (read four times "
+         "faster)", _v25_ranking_snapshots_uncompressed),
 ]

@@ -604,7 +604,8 @@ class MailDigest(BaseModel):
 class RankingSnapshot(BaseModel):
     """The listed organizations' sums of one ranking group and period as
     they were at ledger entry ``seq`` and structure version ``structure``,
-    packed (eight little-endian int64 per organization, by id), so that a
+    packed (eight little-endian integers per organization, by id, behind a
+    marker of their width: ``ranking._packed``), so that a
     worker with nothing cached reads one row instead of thirteen thousand
     and catches up from the ledger entries after ``seq``. A copy, never
     the truth: it is rewritten whenever it is found behind, and ignored

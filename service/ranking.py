@@ -633,8 +633,8 @@ def _scored(data, group_mean, sigma):
     """Scores and half-widths of the rows ``data``: ``bayesian_mean`` and
     ``half_width`` column by column, the same operations in the same order,
     so each value is the plain formula's to the last bit."""
-    n = data[:, 1]
-    totals = data[:, 2] + data[:, 3] + data[:, 4] + data[:, 5]
+    n = data[:, 1].astype(np.int64)
+    totals = data[:, 2:6].sum(axis=1, dtype=np.int64)
     prior, z_sigma = PRIOR_WEIGHT * (group_mean or 0.0), Z_95 * (sigma or 0.0)
     scores = (prior + totals / len(BASE_CRITERIA)) / (PRIOR_WEIGHT + n)
     halves = z_sigma / np.sqrt((PRIOR_WEIGHT + n).astype(np.float64))
@@ -643,9 +643,9 @@ def _scored(data, group_mean, sigma):
 
 def _group_spread(data):
     """The group's mean and σ from its rows (integer sums, so exact)."""
-    n_total = int(data[:, 1].sum())
-    total = int((data[:, 2] + data[:, 3] + data[:, 4] + data[:, 5]).sum())
-    squares = int(data[:, 7].sum())
+    n_total = int(data[:, 1].sum(dtype=np.int64))
+    total = int(data[:, 2:6].sum(dtype=np.int64))
+    squares = int(data[:, 7].sum(dtype=np.int64))
     group_mean = total / len(BASE_CRITERIA) / n_total if n_total else None
     return group_mean, spread(n_total, total, squares)
 
@@ -761,14 +761,25 @@ def rank_ranges(lows, highs):
 _ROW_COLUMNS = ("id", "n", "simplicity", "information", "timeliness", "politeness", "satisfied", "squares")
 
 
+def _narrowed(data):
+    """``data`` as int32 when every value fits (the usual case): half the
+    memory of a cached group. Sums over rows are taken in int64."""
+    if data.dtype != np.int32 and (not len(data) or (data.min() >= _INT32.min and data.max() <= _INT32.max)):
+        return data.astype(np.int32)
+    return data
+
+
+_INT32 = np.iinfo(np.int32)
+
+
 def _as_rows(rows):
-    """``_ranked_sums``' tuples (or an array of them) as an int64 array of
-    eight columns sorted by organization id, without organizations that
-    have no ratings: the array itself when it already is one (a table
+    """``_ranked_sums``' tuples (or an array of them) as an integer array
+    of eight columns sorted by organization id, without organizations
+    that have no ratings: the array itself when it already is one (a table
     knows its rows by identity)."""
     data = rows
-    if not (isinstance(rows, np.ndarray) and rows.dtype == np.int64 and rows.shape[1:] == (len(_ROW_COLUMNS),)):
-        data = np.asarray(rows, dtype=np.int64).reshape(-1, len(_ROW_COLUMNS))
+    if not (isinstance(rows, np.ndarray) and rows.dtype in _PACKED and rows.shape[1:] == (len(_ROW_COLUMNS),)):
+        data = _narrowed(np.asarray(rows, dtype=np.int64).reshape(-1, len(_ROW_COLUMNS)))
     if not (data[:, 1] > 0).all():
         data = data[data[:, 1] > 0]
     if len(data) > 1 and not (data[1:, 0] > data[:-1, 0]).all():
@@ -1004,6 +1015,8 @@ def _refreshed(data, fresh_rows, organizations):
     keep = np.ones(len(ids), dtype=bool)
     keep[at[ids[at] == gone]] = False
     kept, fresh = data[keep], _as_rows(fresh_rows)
+    dtype = np.promote_types(kept.dtype, fresh.dtype)  # a sum may outgrow int32
+    kept, fresh = kept.astype(dtype, copy=False), fresh.astype(dtype, copy=False)
     return np.insert(kept, np.searchsorted(kept[:, 0], fresh[:, 0]), fresh, axis=0)
 
 
@@ -1038,6 +1051,26 @@ _SNAPSHOT_READ = "SELECT structure, seq, rows FROM ranking_snapshot WHERE period
 _SNAPSHOT_STALE = 200  # ledger entries behind: store the rows again
 
 
+# A group's stored rows: eight-byte marker, then the rows as little-endian
+# int32 when every value fits, else int64. The marker, read as the first
+# row's id, would be negative, so rows stored before it (int64 without a
+# marker, a positive id first) are told apart.
+_PACKED = {np.dtype(np.int32): b"ocr\x04\x00\x00\x00\xff", np.dtype(np.int64): b"ocr\x08\x00\x00\x00\xff"}
+_PACKED_DTYPE = {marker: dtype for dtype, marker in _PACKED.items()}
+
+
+def _packed(data):
+    return _PACKED[data.dtype] + data.astype(data.dtype.newbyteorder("<"), copy=False).tobytes()
+
+
+def _unpacked(blob):
+    blob = memoryview(blob)
+    dtype = _PACKED_DTYPE.get(bytes(blob[:8]))
+    if dtype is None:
+        return np.frombuffer(blob, dtype="<i8").reshape(-1, len(_ROW_COLUMNS)).astype(np.int64)
+    return np.frombuffer(blob[8:], dtype=dtype.newbyteorder("<")).reshape(-1, len(_ROW_COLUMNS)).astype(dtype)
+
+
 def _from_snapshot(period, sphere_id, region_id, structure, seq):
     """The group's rows as stored (``RankingSnapshot``), caught up to
     ``seq``; None without a usable one. Also says whether to store them
@@ -1046,7 +1079,7 @@ def _from_snapshot(period, sphere_id, region_id, structure, seq):
     if row is None or int(row[0]) != structure[1] or int(row[1]) > seq:
         return None, False
     stored_seq = int(row[1])
-    data = np.frombuffer(row[2], dtype="<i8").reshape(-1, len(_ROW_COLUMNS))
+    data = _unpacked(row[2])
     if stored_seq == seq:
         return data, False
     changes = _changes_between(stored_seq, seq)
@@ -1064,11 +1097,12 @@ def _store_snapshot(period, sphere_id, region_id, structure, seq, data):
         return
     try:
         with write_transaction():
+            packed = _packed(data)
             RankingSnapshot.insert(period=period.key, sphere=sphere_id or 0, region=region_id or 0,
-                                   structure=structure[1], seq=seq, rows=data.astype("<i8").tobytes()).on_conflict(
+                                   structure=structure[1], seq=seq, rows=packed).on_conflict(
                 conflict_target=[RankingSnapshot.period, RankingSnapshot.sphere, RankingSnapshot.region],
                 update={RankingSnapshot.structure: structure[1], RankingSnapshot.seq: seq,
-                        RankingSnapshot.rows: data.astype("<i8").tobytes()}).execute()
+                        RankingSnapshot.rows: packed}).execute()
     except (DatabaseError, DatabaseBusy) as error:
         logging.getLogger(__name__).info("ranking rows not stored (%s)", error)
 

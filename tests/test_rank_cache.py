@@ -282,3 +282,19 @@ def test_stored_rows_far_behind_are_stored_again(client, world, monkeypatch):
     ranking.clear_cache()
     ranking.rank_table(Period("all"))
     assert RankingSnapshot.get(period="all", sphere=0, region=0).seq == ledger.head()["seq"]
+
+
+def test_stored_rows_keep_their_width_and_older_ones_are_read():
+    narrow = ranking._as_rows([(2, 3, 12, 12, 12, 12, 3, 768), (1, 1, 5, 5, 5, 5, 1, 400)])
+    assert narrow.dtype == "int32" and narrow[:, 0].tolist() == [1, 2]
+    wide = ranking._as_rows([(1, 3, 12, 12, 12, 12, 3, 2**31)])
+    assert wide.dtype == "int64"
+    for data in (narrow, wide):
+        back = ranking._unpacked(ranking._packed(data))
+        assert back.dtype == data.dtype and (back == data).all()
+    # Stored before the marker: int64 rows alone.
+    assert (ranking._unpacked(narrow.astype("<i8").tobytes()) == narrow).all()
+    # A sum that outgrows int32 widens the whole group instead of wrapping.
+    grown = ranking._refreshed(narrow, [(2, 4, 12, 12, 12, 12, 3, 2**31 + 5)], {2})
+    assert grown.dtype == "int64" and grown[1].tolist() == [2, 4, 12, 12, 12, 12, 3, 2**31 + 5]
+    assert ranking._refreshed(narrow, [], {1}).tolist() == [narrow[1].tolist()]
