@@ -231,19 +231,17 @@ def _home_figures(month):
     organizations = (RatableObject.select().where((RatableObject.kind == RatableObject.ORGANIZATION)
                                                   & (RatableObject.published == True)).count())
     table = ranking.rank_table(month)
-    ranked = table.ranked_entries
-    # Only a rise the data supports: the previous place lies outside this
-    # month's range of places (SPEC "Trust") and this place outside last
-    # month's, not noise among small counts (RankTable.clear_change).
-    improved = sorted((e for e in ranked if e.rank_change and e.rank_change > 0 and table.clear_change(e)),
-                      key=lambda e: (-e.rank_change, e.rank))
     figures = {
         "organizations": organizations,
         "ratings": sums.n,
         "satisfaction": _percent(sums),
         "ranked": table.ranked,
-        "best": ranked[:TOP_SHOWN],
-        "improved": improved[:TOP_SHOWN],
+        "best": table.entries[:min(TOP_SHOWN, table.ranked)],
+        # Only a rise the data supports: the previous place lies outside
+        # this month's range of places (SPEC "Trust") and this place
+        # outside last month's, not noise among small counts
+        # (RankTable.clear_change).
+        "improved": table.most_improved(TOP_SHOWN),
     }
     with _home_lock:
         _home_cache["figures"] = (key, figures)

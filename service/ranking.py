@@ -628,6 +628,26 @@ class RankTable:
         return (entry.significant and before is not None and before.rank_low is not None
                 and not before.rank_low <= entry.rank <= before.rank_high)
 
+    def most_improved(self, count):
+        """The ``count`` largest rises that are ``clear_change``s, then by
+        rank: what the home page lists, chosen column by column instead of
+        making an entry for every ranked organization."""
+        if self.before is None or not self.ranked:
+            return []
+        rank = np.arange(1, self.ranked + 1)
+        before = self.before.astype(np.int64)
+        change = before - rank
+        chosen = (before > 0) & (change > 0) & ((before < self.rank_low) | (before > self.rank_high))
+        earlier = self.previous._table  # a previous rank came from the previous period's table
+        ids = self.data[self.order[:self.ranked], 0]
+        k = np.minimum(np.searchsorted(earlier.data[:, 0], ids), max(len(earlier.data) - 1, 0))
+        at = np.minimum(earlier.position[k] if len(earlier.data) else np.zeros_like(k), max(earlier.ranked - 1, 0))
+        if earlier.ranked:
+            chosen &= ~((earlier.rank_low[at] <= rank) & (rank <= earlier.rank_high[at]))
+        picked = np.flatnonzero(chosen)
+        picked = picked[np.lexsort((rank[picked], -change[picked]))][:count]
+        return [self.entries[int(i)] for i in picked]
+
 
 def _scored(data, group_mean, sigma):
     """Scores and half-widths of the rows ``data``: ``bayesian_mean`` and

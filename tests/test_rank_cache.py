@@ -80,6 +80,16 @@ def test_one_entry_counted_alone_is_the_tables_to_the_last_bit(group, before, mi
         assert entry == table.by_id.get(org_id)
 
 
+@settings(max_examples=100, deadline=None)
+@given(group=groups, before=groups, min_ratings=st.integers(1, 5), count=st.integers(1, 6))
+def test_the_most_improved_are_the_clear_rises_of_the_entries(group, before, min_ratings, count):
+    previous = ranking.build_table(Period("2026-09"), group_rows(before, first_id=3), None, min_ratings)
+    table = ranking.build_table(Period("2026-10"), group_rows(group), previous.by_id, min_ratings)
+    expected = sorted((e for e in table.ranked_entries if e.rank_change and e.rank_change > 0
+                       and table.clear_change(e)), key=lambda e: (-e.rank_change, e.rank))
+    assert table.most_improved(count) == expected[:count]
+
+
 def test_an_empty_group_has_an_empty_table():
     table = ranking.build_table(Period("all"), [], None, 5)
     assert (len(table.entries), table.ranked, table.group_mean, table.sigma) == (0, 0, None, None)
