@@ -584,8 +584,8 @@ class RankTable:
     table's memory is what bounds how many a worker keeps. A table never
     changes once made."""
 
-    def __init__(self, period, group_mean, sigma, ranked, min_ratings, data, order, rank_low, rank_high,
-                 before=None, previous=None):
+    def __init__(self, period, group_mean, sigma, ranked, min_ratings, data, order, before=None, previous=None,
+                 base=None):
         self.period = period
         self.group_mean = group_mean
         self.sigma = sigma
@@ -593,26 +593,49 @@ class RankTable:
         self.min_ratings = min_ratings
         self.data = data  # rows sorted by organization id
         self.order = order  # listing position → row
-        self.rank_low, self.rank_high = rank_low, rank_high  # of the ranked, in rank order
         self.before = before  # previous rank of the ranked, 0 for none; None without a previous period
         self.previous = previous  # the previous period's by_id, when there is one
-        self.position = np.empty(len(order), dtype=np.int32)  # row → listing position
-        self.position[order] = np.arange(len(order), dtype=np.int32)
+        if base is None:
+            self.position = np.empty(len(order), dtype=np.int32)  # row → listing position
+            self.position[order] = np.arange(len(order), dtype=np.int32)
+            self._ranges = []  # [(first places, last places)] once asked for
+        else:
+            self.position, self._ranges = base.position, base._ranges
         self.entries = _Entries(self)
         self.by_id = _ById(self)
 
     @property
+    def rank_low(self):
+        """The first place the data supports, of each ranked organization
+        in rank order."""
+        return self._range_columns()[0]
+
+    @property
+    def rank_high(self):
+        return self._range_columns()[1]
+
+    def _range_columns(self):
+        # Made when first asked for: the previous period's table, read only
+        # for its ranks, never needs them, and they take two sorts.
+        if not self._ranges:
+            rows = self.data[self.order[:self.ranked]]
+            scores, halves = _scored(rows, self.group_mean, self.sigma)
+            first, last = rank_ranges(scores - halves, scores + halves)
+            self._ranges[:] = [(first.astype(np.int32), last.astype(np.int32))]
+        return self._ranges[0]
+
+    @property
     def nbytes(self):
         """Memory of this table's own arrays (not the shared rows)."""
-        return sum(a.nbytes for a in (self.order, self.rank_low, self.rank_high, self.position,
-                                      self.before if self.before is not None else self.order[:0]))
+        arrays = [self.order, self.position, *(self._ranges[0] if self._ranges else ())]
+        return sum(a.nbytes for a in arrays) + (0 if self.before is None else self.before.nbytes)
 
     def with_previous(self, previous):
         """The same table with the changes against ``previous`` (a
         previous period's ``by_id``): only the previous ranks are new."""
         before = _previous_ranks(previous, self.data[self.order[:self.ranked], 0]).astype(np.int32)
         return RankTable(self.period, self.group_mean, self.sigma, self.ranked, self.min_ratings, self.data,
-                         self.order, self.rank_low, self.rank_high, before, previous)
+                         self.order, before, previous, base=self)
 
     @property
     def ranked_entries(self):
@@ -701,8 +724,10 @@ class _Entries(Sequence):
         scores, halves = _scored(rows, t.group_mean, t.sigma)
         ranked = max(0, min(stop, t.ranked) - start)  # how many of these are ranked
         ranks = list(range(start + 1, start + ranked + 1)) + [None] * (stop - start - ranked)
-        lows = t.rank_low[start:start + ranked].tolist() + [None] * (stop - start - ranked)
-        highs = t.rank_high[start:start + ranked].tolist() + [None] * (stop - start - ranked)
+        lows = highs = [None] * (stop - start)
+        if ranked:
+            lows = t.rank_low[start:start + ranked].tolist() + lows[ranked:]
+            highs = t.rank_high[start:start + ranked].tolist() + highs[ranked:]
         if t.before is None:
             befores = [0] * (stop - start)
         else:
@@ -827,10 +852,7 @@ def build_table(period, rows, previous=None, min_ratings=1):
     ranked_mask = n[order] >= min_ratings
     ranked_order, unranked_order = order[ranked_mask], order[~ranked_mask]
     order = np.concatenate((ranked_order, unranked_order)).astype(np.int32)
-    rank_low, rank_high = rank_ranges(scores[ranked_order] - halves[ranked_order],
-                                      scores[ranked_order] + halves[ranked_order])
-    table = RankTable(period, group_mean, sigma, len(ranked_order), min_ratings, data, order,
-                      rank_low.astype(np.int32), rank_high.astype(np.int32))
+    table = RankTable(period, group_mean, sigma, len(ranked_order), min_ratings, data, order)
     return table.with_previous(previous) if previous else table
 
 
