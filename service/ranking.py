@@ -896,9 +896,10 @@ def one_entry(period, data, org_id, previous=None, min_ratings=1):
 
 
 def _ranked_sums(period, sphere_id=None, region_id=None, only=None):
-    """[(organization id, n, Σ simplicity, Σ information, Σ timeliness,
-    Σ politeness, satisfied, squares)] of the listed organizations of a
-    group; ``only`` limits them to the given organization ids."""
+    """The rows (organization id, n, Σ simplicity, Σ information,
+    Σ timeliness, Σ politeness, satisfied, squares) of the listed
+    organizations of a group, as an integer array; ``only`` limits them to
+    the given organization ids."""
     Org = RatableObject.alias("org")
     A = RollupAggregate
     query = (A.select(A.organization, A.n, A.simplicity, A.information, A.timeliness, A.politeness, A.satisfied,
@@ -912,9 +913,21 @@ def _ranked_sums(period, sphere_id=None, region_id=None, only=None):
         query = query.where(Org.id.in_(ObjectSphere.select(ObjectSphere.object).where(ObjectSphere.sphere == sphere_id)))
     if only is not None:
         query = query.where(A.organization.in_(list(only)))
-    # Plain integers straight from the driver: converting 13,000 rows
-    # through the model layer costs more than the query.
-    return database.execute_sql(*query.sql()).fetchall()
+    # Plain integers straight from the driver (converting a hundred
+    # thousand rows through the model layer costs more than the query),
+    # a few thousand at a time into an array: all of a large group's rows
+    # as Python tuples at once took about 40 MB, which a worker's threads
+    # could each hold at the same time, and left the memory fragmented.
+    cursor = database.execute_sql(*query.sql())
+    parts = []
+    while chunk := cursor.fetchmany(_FETCH_ROWS):
+        parts.append(_narrowed(np.array(chunk, dtype=np.int64)))
+    if not parts:
+        return np.empty((0, len(_ROW_COLUMNS)), dtype=np.int32)
+    return np.concatenate(parts) if len(parts) > 1 else parts[0]
+
+
+_FETCH_ROWS = 5000
 
 
 # -- keeping rankings exact across workers ---------------------------------------
