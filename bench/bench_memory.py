@@ -61,7 +61,7 @@ def main():
             try:
                 urllib.request.urlopen(base + "/healthz", timeout=5).read()
                 break
-            except (urllib.error.URLError, ConnectionError):
+            except (urllib.error.URLError, ConnectionError, TimeoutError):  # a loaded machine answers late
                 time.sleep(0.5)
         else:
             raise SystemExit("the server did not become healthy: " + server.stderr.read1(4000).decode())
