@@ -601,8 +601,22 @@ class RankTable:
             self._ranges = []  # [(first places, last places)] once asked for
         else:
             self.position, self._ranges = base.position, base._ranges
-        self.entries = _Entries(self)
-        self.by_id = _ById(self)
+
+    # Views made when asked for, not kept: a table holding a view that
+    # holds the table would be a cycle, freed only by the garbage
+    # collector, and a worker piled up hundreds of MB of dropped tables.
+    @property
+    def entries(self):
+        return _Entries(self)
+
+    @property
+    def by_id(self):
+        return _ById(self)
+
+    @property
+    def earlier(self):
+        """The previous period's table the changes were counted against."""
+        return self.previous._table if isinstance(self.previous, _ById) else None
 
     @property
     def rank_low(self):
@@ -1102,7 +1116,14 @@ def _caught_up(data, changes, period, sphere_id, region_id):
     return _refreshed(data, fresh, owners), True
 
 
-_SNAPSHOT_READ = "SELECT structure, seq, rows FROM ranking_snapshot WHERE period = ? AND sphere = ? AND region = ?"
+_SNAPSHOT_WHERE = " FROM ranking_snapshot WHERE period = ? AND sphere = ? AND region = ?"
+_SNAPSHOT_HEAD = "SELECT structure, seq, length(rows)" + _SNAPSHOT_WHERE
+_SNAPSHOT_PIECE = "SELECT structure, seq, substr(rows, ?, ?)" + _SNAPSHOT_WHERE
+# The stored rows are read in pieces: PostgreSQL's client library keeps
+# each connection's input buffer as large as the largest row it ever
+# received, and a worker's eight connections each held a whole group's
+# rows (8.6 MB as hexadecimal at ten times the real portal) for good.
+_SNAPSHOT_PIECE_BYTES = 256 << 10
 _SNAPSHOT_STALE = 200  # ledger entries behind: store the rows again
 
 
@@ -1130,11 +1151,20 @@ def _from_snapshot(period, sphere_id, region_id, structure, seq):
     """The group's rows as stored (``RankingSnapshot``), caught up to
     ``seq``; None without a usable one. Also says whether to store them
     again (far behind)."""
-    row = run(_SNAPSHOT_READ, (period.key, sphere_id or 0, region_id or 0)).fetchone()
+    key = (period.key, sphere_id or 0, region_id or 0)
+    row = run(_SNAPSHOT_HEAD, key).fetchone()
     if row is None or int(row[0]) != structure[1] or int(row[1]) > seq:
         return None, False
-    stored_seq = int(row[1])
-    data = _unpacked(row[2])
+    stored, stored_seq = (int(row[0]), int(row[1])), int(row[1])
+    blob = bytearray(int(row[2]))
+    for start in range(0, len(blob), _SNAPSHOT_PIECE_BYTES):
+        piece = run(_SNAPSHOT_PIECE, (start + 1, _SNAPSHOT_PIECE_BYTES, *key)).fetchone()
+        # Stored again meanwhile by another worker: the rows of the same
+        # structure and seq are the same bytes; any others, not.
+        if piece is None or (int(piece[0]), int(piece[1])) != stored:
+            return None, False
+        blob[start:start + len(piece[2])] = piece[2]
+    data = _unpacked(blob)
     if stored_seq == seq:
         return data, False
     changes = _changes_between(stored_seq, seq)
@@ -1209,7 +1239,7 @@ def _evict():
             total -= dropped.nbytes
             if dropped.table is not None:
                 for slot in _cache.values():
-                    if slot.full is not None and slot.full.previous is dropped.table.by_id:
+                    if slot.full is not None and slot.full.earlier is dropped.table:
                         total -= slot.full.nbytes
                         slot.full = None
 
@@ -1218,7 +1248,7 @@ def _table(period, sphere_id, region_id, least, with_previous):
     slot, data = _slot_rows(period, sphere_id, region_id, least)
     previous = None
     if with_previous and period.previous() is not None:
-        previous = _table(period.previous(), sphere_id, region_id, least, False).by_id
+        previous = _table(period.previous(), sphere_id, region_id, least, False)
     with slot.build:
         table = slot.table
         if table is None or table.data is not data:
@@ -1229,8 +1259,8 @@ def _table(period, sphere_id, region_id, least, with_previous):
                 table = slot.table = build_table(period, data, None, least)
                 slot.full = None
         if previous is not None:
-            if slot.full is None or slot.full.previous is not previous:
-                slot.full = table.with_previous(previous)
+            if slot.full is None or slot.full.earlier is not previous:
+                slot.full = table.with_previous(previous.by_id)
             table = slot.full
     _evict()
     return table
@@ -1258,11 +1288,11 @@ def rank_place(period, org_id):
     slot, data = _slot_rows(period, None, None, least)
     previous = None
     if period.previous() is not None:
-        previous = _table(period.previous(), None, None, least, False).by_id
+        previous = _table(period.previous(), None, None, least, False)
     table = slot.full if previous is not None else slot.table
-    if table is not None and table.data is data and table.previous is previous:
+    if table is not None and table.data is data and table.earlier is previous:
         return table.group_mean, table.sigma, table.by_id.get(org_id)
-    return one_entry(period, data, org_id, previous, least)
+    return one_entry(period, data, org_id, previous and previous.by_id, least)
 
 
 def clear_cache():

@@ -250,7 +250,11 @@ def test_many_new_ratings_at_once_recompute_from_scratch(client, world, monkeypa
     assert math.isclose(ranking.rank_table(Period("all")).by_id[world.zags.id].n, 3)
 
 
-def test_a_new_worker_reads_the_stored_rows_and_catches_up(client, world):
+@pytest.mark.parametrize("piece", [ranking._SNAPSHOT_PIECE_BYTES, 7])
+def test_a_new_worker_reads_the_stored_rows_and_catches_up(client, world, monkeypatch, piece):
+    # Read in pieces, of any size (7 bytes: pieces that split the marker
+    # and the rows).
+    monkeypatch.setattr(ranking, "_SNAPSHOT_PIECE_BYTES", piece)
     from service.models import RankingSnapshot
     rate(client, world.school.id, 5, 5, 5, 5)
     ranking.rank_table(Period("all"))
@@ -268,6 +272,24 @@ def test_a_new_worker_reads_the_stored_rows_and_catches_up(client, world):
     assert [set(c) for c in calls if c is not None] == [{world.zags.id}] and None not in calls[:1]
     same(table, recomputed(Period("all"), None, None, ranking.min_ratings()))
     assert stored.seq < ledger.head()["seq"]
+
+
+def test_stored_rows_rewritten_while_read_in_pieces_are_not_used(client, world, monkeypatch):
+    rate(client, world.school.id, 5, 5, 5, 5)
+    ranking.rank_table(Period("all"))
+    rate(client, world.zags.id, 2, 2, 2, 2)
+    ranking.clear_cache()
+    monkeypatch.setattr(ranking, "_SNAPSHOT_PIECE_BYTES", 8)
+    structure, seq = ranking._versions()
+    assert ranking._from_snapshot(Period("all"), None, None, structure, seq)[0] is not None
+    original = ranking.run
+
+    def rewritten_meanwhile(sql, params=()):
+        if sql == ranking._SNAPSHOT_PIECE and params[0] > 8:
+            original("UPDATE ranking_snapshot SET seq = seq + 1")
+        return original(sql, params)
+    monkeypatch.setattr(ranking, "run", rewritten_meanwhile)
+    assert ranking._from_snapshot(Period("all"), None, None, structure, seq + 5) == (None, False)
 
 
 def test_stored_rows_of_another_structure_are_not_used(client, world):
