@@ -56,6 +56,7 @@ import numpy as np
 from flask import current_app, has_app_context, has_request_context, request
 from peewee import DatabaseError, Value, fn
 
+from service import allocator
 from service.db import DatabaseBusy, bulk_insert, database, is_sqlite, run, write_transaction
 from service.models import (
     BASE_CRITERIA, Meta, ObjectAggregate, ObjectSphere, RankingSnapshot, RatableObject, Rating,
@@ -1224,6 +1225,7 @@ def _slot_rows(period, sphere_id, region_id, least):
             if store:
                 _store_snapshot(period, sphere_id, region_id, structure, seq, data)
             slot.structure, slot.seq, slot.data = structure, seq, data
+            allocator.give_back()
         data = slot.data
     return slot, data
 
