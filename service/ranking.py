@@ -879,30 +879,37 @@ def _previous_ranks(previous, ids):
 
 def one_entry(period, data, org_id, previous=None, min_ratings=1):
     """(group mean, σ, ``RankEntry`` or None) of one organization in the
-    group of rows ``data`` (sorted by id): what ``build_table`` would give
-    for it, without sorting the group. Its rank counts the ranked rows
-    that sort before it, its range the intervals above it and reaching it,
-    all by the same operations, so the figures are the table's to the last
-    bit; the cost is a few passes over the columns, not a sort."""
-    data = _as_rows(data)
-    group_mean, sigma = _group_spread(data)
+    group of rows ``data``: what ``build_table`` would give for it, without
+    sorting the group. Its rank counts the ranked rows that sort before
+    it, its range the intervals above it and reaching it, all by the same
+    operations, so the figures are the table's to the last bit; the cost
+    is a few passes over the columns, not a sort."""
+    return _place(_as_rows(data), org_id, previous, min_ratings)
+
+
+def _place(data, org_id, previous, min_ratings, spread=None):
+    """``one_entry`` for rows already sorted by id; ``spread`` is the
+    group's (mean, σ) when the caller keeps it for these rows."""
+    group_mean, sigma = spread or _group_spread(data)
     ids = data[:, 0]
     k = int(np.searchsorted(ids, org_id))
     if k >= len(ids) or ids[k] != org_id:
         return group_mean, sigma, None
     n = data[:, 1]
     scores, halves = _scored(data, group_mean, sigma)
-    lows, highs = scores - halves, scores + halves
     org_id_, n_k, s, i, t, p, sat, _ = data[k].tolist()
-    score, low, high = scores[k], lows[k], highs[k]
+    score, half = scores[k], halves[k]
+    low, high = score - half, score + half
     if n_k < min_ratings:
         return group_mean, sigma, RankEntry(org_id_, None, None, float(score), n_k, s, i, t, p, sat, float(low),
                                             float(high))
     ranked = n >= min_ratings
-    before_it = (scores > score) | ((scores == score) & ((n > n_k) | ((n == n_k) & (ids < org_id_))))
-    rank = 1 + int(np.count_nonzero(ranked & before_it))
-    rank_low = 1 + int(np.count_nonzero(ranked & (lows > high)))
-    rank_high = int(np.count_nonzero(ranked & (highs >= low)))
+    rank = 1 + int(np.count_nonzero(ranked & (scores > score)))
+    tied = np.flatnonzero(ranked & (scores == score))  # itself, and rarely others
+    if len(tied) > 1:
+        rank += int(np.count_nonzero((n[tied] > n_k) | ((n[tied] == n_k) & (ids[tied] < org_id_))))
+    rank_low = 1 + int(np.count_nonzero(ranked & (scores - halves > high)))
+    rank_high = int(np.count_nonzero(ranked & (scores + halves >= low)))
     before = int(_previous_ranks(previous, ids[k:k + 1])[0]) if previous else 0
     change = before - rank if before else None
     significant = bool(before) and not rank_low <= before <= rank_high
@@ -1066,6 +1073,7 @@ class _Slot:
         self.structure, self.seq, self.data = None, 0, None
         self.table = None  # made from ``data``, without changes
         self.full = None  # ``table`` with the changes against ``full.previous``
+        self.spread = None  # (data, group mean, σ) for one object's place
 
     @property
     def nbytes(self):
@@ -1078,13 +1086,22 @@ def _refreshed(data, fresh_rows, organizations):
     ``fresh_rows`` (an organization missing from them has left the group's
     listed ones); both sorted by id, so no sort."""
     ids = data[:, 0]
+    fresh = _as_rows(fresh_rows)
+    at = np.searchsorted(ids, fresh[:, 0])
+    if (len(fresh) == len(organizations) and np.can_cast(fresh.dtype, data.dtype) and (at < len(ids)).all()
+            and (ids[at] == fresh[:, 0]).all()):
+        # Every one still listed and already there (a rating for a listed
+        # organization): one copy with their rows replaced.
+        replaced = data.copy()
+        replaced[at] = fresh
+        return replaced
     gone = np.fromiter(organizations, dtype=np.int64, count=len(organizations))
     at = np.searchsorted(ids, gone)
     inside = at < len(ids)
     at, gone = at[inside], gone[inside]
     keep = np.ones(len(ids), dtype=bool)
     keep[at[ids[at] == gone]] = False
-    kept, fresh = data[keep], _as_rows(fresh_rows)
+    kept = data[keep]
     dtype = np.promote_types(kept.dtype, fresh.dtype)  # a sum may outgrow int32
     kept, fresh = kept.astype(dtype, copy=False), fresh.astype(dtype, copy=False)
     return np.insert(kept, np.searchsorted(kept[:, 0], fresh[:, 0]), fresh, axis=0)
@@ -1294,7 +1311,10 @@ def rank_place(period, org_id):
     table = slot.full if previous is not None else slot.table
     if table is not None and table.data is data and table.earlier is previous:
         return table.group_mean, table.sigma, table.by_id.get(org_id)
-    return one_entry(period, data, org_id, previous and previous.by_id, least)
+    spread = slot.spread
+    if spread is None or spread[0] is not data:
+        spread = slot.spread = (data, *_group_spread(data))
+    return _place(data, org_id, previous and previous.by_id, least, spread[1:])
 
 
 def clear_cache():

@@ -330,3 +330,5 @@ def test_stored_rows_keep_their_width_and_older_ones_are_read():
     grown = ranking._refreshed(narrow, [(2, 4, 12, 12, 12, 12, 3, 2**31 + 5)], {2})
     assert grown.dtype == "int64" and grown[1].tolist() == [2, 4, 12, 12, 12, 12, 3, 2**31 + 5]
     assert ranking._refreshed(narrow, [], {1}).tolist() == [narrow[1].tolist()]
+    replaced = ranking._refreshed(narrow, [(1, 2, 9, 9, 9, 9, 1, 656)], {1})
+    assert replaced.tolist() == [[1, 2, 9, 9, 9, 9, 1, 656], narrow[1].tolist()] and narrow[0, 1] == 1
