@@ -1,5 +1,6 @@
 """Reference lists every installation starts with: spheres of life, the
 regions of Belarus and a small catalogue of services."""
+from service.db import database
 from service.models import Region, Service, Sphere
 
 
@@ -76,10 +77,13 @@ SERVICES = {
 
 
 def seed_reference():
-    """Inserts whatever of the reference lists is missing; safe to repeat."""
-    for code, names in SPHERES.items():
-        Sphere.insert(code=code, names=names).on_conflict_ignore().execute()
-    for code, names in REGIONS.items():
-        Region.insert(code=code, names=names).on_conflict_ignore().execute()
-    for code, (_, names) in SERVICES.items():
-        Service.insert(code=code, names=names).on_conflict_ignore().execute()
+    """Inserts whatever of the reference lists is missing; safe to repeat.
+    Reads the codes there first, so that a repeat (every test's factory,
+    every demo) costs three queries, not a statement per row."""
+    with database.atomic():
+        for model, rows in ((Sphere, SPHERES.items()), (Region, REGIONS.items()),
+                            (Service, ((code, names) for code, (_, names) in SERVICES.items()))):
+            present = {code for code, in model.select(model.code).tuples()}
+            missing = [{"code": code, "names": names} for code, names in rows if code not in present]
+            if missing:
+                model.insert_many(missing).on_conflict_ignore().execute()
