@@ -71,7 +71,10 @@ def ratable(object_id):
 _COLUMNS = ("object_id", "service_id", "simplicity", "information", "timeliness", "politeness", "reasons", "comment",
             "comment_status", "channel", "created", "month", "client_token", "client_hash", "address_hash",
             "network_hash", "status", "verified")
-_INSERT = (f"INSERT INTO rating ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))}) RETURNING id")
+# A retry of a submission already stored inserts nothing and returns no row:
+# the common case, a new rating, needs no query of its token first.
+_INSERT = (f"INSERT INTO rating ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))}) "
+           "ON CONFLICT (client_token) DO NOTHING RETURNING id")
 
 
 def check_against_questionnaire(obj, data):
@@ -116,9 +119,27 @@ def submit(payload, client_signals, config):
     service) is marked used in the rating's own transaction and makes the
     rating verified; any other code leaves it unverified, nothing more."""
     data = load(payload)
-    known = existing(data["client_token"])
-    if known:
-        return _replayed(known, data, config)
+    if data["code"]:
+        # A retry must not spend its code again: what the first one did is
+        # the answer.
+        known = existing(data["client_token"])
+        if known:
+            return _replayed(known, data, config)
+    try:
+        return _take(data, client_signals, config)
+    except (ApiError, IntegrityError):
+        # A retry whose object was unpublished since, or that a limit now
+        # refuses, or that raced its own first attempt and lost, is still
+        # answered as the first was.
+        known = existing(data["client_token"])
+        if known:
+            return _replayed(known, data, config)
+        raise
+
+
+def _take(data, client_signals, config):
+    """``submit`` past the replay of a known code: returns ``Taken``, or
+    None when the token was stored before."""
     obj = ratable(data["object"])
     extras = check_against_questionnaire(obj, data)
     reading = codes.read(config["SECRET_KEY"], obj, data["code"]) if data["code"] else None
@@ -147,12 +168,19 @@ def submit(payload, client_signals, config):
         held = config["RATE_LIMITS"] and holding.reason_to_hold(client, obj.id, verified, hold_rules, now)
         status = Rating.HELD if held else Rating.COUNTED
         scores = data["scores"]
-        rating_id = run(_INSERT, (
+        inserted = run(_INSERT, (
             obj.id, data["service"], scores["simplicity"], scores["information"], scores["timeliness"],
             scores["politeness"], Rating.reasons.db_value(sorted(set(data["reasons"]))), comment,
             Rating.COMMENT_PENDING if comment else Rating.COMMENT_NONE, data["channel"],
             Rating.created.db_value(now), month, data["client_token"], client.client_hash,
-            client.address_hash, client.network_hash, status, verified)).fetchone()[0]
+            client.address_hash, client.network_hash, status, verified)).fetchone()
+        if inserted is None:
+            if verified:
+                # The token was stored before with another code: raised, so
+                # that this code's claim is rolled back with the rest.
+                raise IntegrityError("client_token stored before")
+            return None
+        rating_id = inserted[0]
         if verified:
             codes.link(reading, rating_id)
         if extras:
@@ -162,16 +190,11 @@ def submit(payload, client_signals, config):
             ranking.add_to_aggregates(obj.id, month, scores, verified=verified, service=data["service"])
         return Later((rating_id, obj.id, month, scores, verified, data["channel"], status, now), _append_to_ledger)
 
-    try:
-        taken = grouped_write(store)
-    except IntegrityError:
-        # A retry of the same submission raced this one and won.
-        known = existing(data["client_token"])
-        if known:
-            return _replayed(known, data, config)
-        raise
+    taken = grouped_write(store)
     if isinstance(taken, ApiError):
         raise taken
+    if taken is None:
+        return _replayed(existing(data["client_token"]), data, config)
     rating_id, verified, receipt = taken
     return Taken(rating_id, True, verified, _code_status(reading, verified), receipt)
 

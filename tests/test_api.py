@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from service.embed import WIDGET_WORDS, widget_words
-from service.models import Rating
+from service.models import RatableObject, Rating
 from tests import factories
 from tests.factories import rate, rating_payload
 
@@ -122,6 +122,17 @@ def test_rating_is_stored_once_per_client_token(client, world):
     stored = Rating.get()
     assert stored.comment == "Спасибо!" and stored.comment_status == "pending" and stored.channel == "widget"
     assert (stored.simplicity, stored.information, stored.timeliness, stored.politeness) == (5, 4, 5, 5)
+
+
+def test_a_retry_is_answered_as_before_after_its_object_was_unpublished(client, world):
+    payload = rating_payload(world.school.id, 5, 4, 5, 5)
+    first = client.post("/api/v1/ratings", json=payload)
+    RatableObject.update(published=False).where(RatableObject.id == world.school.id).execute()
+    again = client.post("/api/v1/ratings", json=payload)
+    assert again.status_code == 200 and again.get_json() == first.get_json()
+    other = client.post("/api/v1/ratings", json=rating_payload(world.school.id, 5, 4, 5, 5))
+    assert other.status_code == 404
+    assert _count() == 1
 
 
 def test_no_raw_address_is_kept(client, world):

@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from service import codes, ranking
+from service import codes, ranking, ratings
 from service.db import database, is_sqlite
 from service.models import Rating, UsedCode, utcnow
 from tests import factories
@@ -168,6 +168,28 @@ def test_the_same_submission_again_answers_as_before(client, world):
     assert again.get_json()["id"] == first.get_json()["id"]
     assert again.get_json()["verified"] is True and again.get_json()["code"]["status"] == "verified"
     assert Rating.select().count() == 1 and UsedCode.select().count() == 1
+
+
+def test_a_token_stored_before_does_not_spend_another_code(client, world, monkeypatch):
+    first = client.post("/api/v1/ratings", json=factories.rating_payload(world.school.id))
+    token = Rating.get_by_id(first.get_json()["id"]).client_token
+    code = codes.sign(SECRET, world.school.id, 5)
+    payload = factories.rating_payload(world.school.id, code=code, client_token=token)
+    # As if a retry raced its first attempt: the look before storing finds
+    # nothing, the insert finds the token taken.
+    looks = []
+    real_existing = ratings.existing
+
+    def first_look_misses(client_token):
+        looks.append(client_token)
+        return real_existing(client_token) if len(looks) > 1 else None
+    monkeypatch.setattr(ratings, "existing", first_look_misses)
+    again = client.post("/api/v1/ratings", json=payload)
+    assert again.status_code == 200 and again.get_json()["id"] == first.get_json()["id"]
+    assert again.get_json()["verified"] is False
+    assert Rating.select().count() == 1 and UsedCode.select().count() == 0
+    monkeypatch.undo()
+    assert post(client, world.school.id, code).get_json()["verified"] is True
 
 
 def test_a_refused_rating_does_not_spend_its_code(client, world):
