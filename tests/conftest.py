@@ -41,6 +41,7 @@ def _share_url_builders():
 
 _share_url_builders()
 
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items):
     """Groups for pytest-xdist (scripts/test runs ``--dist loadgroup``): a
@@ -80,9 +81,9 @@ def postgres_database():
     name = f"ocenka_test_{uuid.uuid4().hex[:10]}"
     with admin.cursor() as cursor:
         cursor.execute(f'CREATE DATABASE "{name}"')
-        # A test commits after nearly every statement; waiting for each
-        # commit's flush to disk made the PostgreSQL runs twice as long.
-        # The server itself never stops in a test, and a committed
+        # A test commits after nearly every statement; not waiting for
+        # each commit's flush to disk saves about a tenth of a PostgreSQL
+        # test's time here. The server itself never stops in a test, and a committed
         # transaction stays visible to every connection, so no test can
         # tell; test_durability.py kills the application, not the server.
         cursor.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
