@@ -138,8 +138,8 @@ def submit(payload, client_signals, config):
 
 
 def _take(data, client_signals, config):
-    """``submit`` past the replay of a known code: returns ``Taken``, or
-    None when the token was stored before."""
+    """``submit`` once a retry carrying a code has been looked for: stores
+    the rating, or answers as before when its token was stored already."""
     obj = ratable(data["object"])
     extras = check_against_questionnaire(obj, data)
     reading = codes.read(config["SECRET_KEY"], obj, data["code"]) if data["code"] else None

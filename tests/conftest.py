@@ -7,6 +7,7 @@ the server at ``OCENKA_TEST_POSTGRES`` (default
 of its own there and drops it at the end. Without a reachable server the
 PostgreSQL runs are skipped, except under CI, where they fail.
 """
+import functools
 import os
 import shutil
 import uuid
@@ -104,27 +105,28 @@ def _postgres_schema(postgres_database):
     return url
 
 
-_emptying = []
-
-
 def _empty_postgres():
     """Empties the session's PostgreSQL database as ``TRUNCATE ...
     RESTART IDENTITY`` would, in milliseconds instead of most of a second
-    (a TRUNCATE makes new files for every table). Foreign keys and
-    triggers are off while the rows go (replica role), as for a TRUNCATE,
-    so the published objects' count is reset as its TRUNCATE trigger does."""
-    if not _emptying:
-        tables = [m._meta.table_name for m in ALL_TABLES]
-        sequences = [row[0] for row in database.execute_sql(
-            "SELECT s.relname FROM pg_class s JOIN pg_depend d ON d.objid = s.oid AND d.deptype = 'a' "
-            "JOIN pg_class t ON t.oid = d.refobjid WHERE s.relkind = 'S' AND t.relname = ANY(%s)",
-            (tables,)).fetchall()]
-        _emptying.append(";".join(["SET LOCAL session_replication_role = replica"]
-                                  + [f'DELETE FROM "{table}"' for table in tables]
-                                  + [f'ALTER SEQUENCE "{sequence}" RESTART' for sequence in sequences]
-                                  + ["UPDATE published_count SET n = 0"]))
+    (a TRUNCATE makes new files for every table)."""
     with database.atomic():
-        database.execute_sql(_emptying[0])
+        database.execute_sql(_emptying())
+
+
+@functools.cache
+def _emptying():
+    """The statements that empty the database. Foreign keys and triggers
+    are off while the rows go (replica role), as for a TRUNCATE, so the
+    published objects' count is reset as its TRUNCATE trigger does."""
+    tables = [m._meta.table_name for m in ALL_TABLES]
+    sequences = [row[0] for row in database.execute_sql(
+        "SELECT s.relname FROM pg_class s JOIN pg_depend d ON d.objid = s.oid AND d.deptype = 'a' "
+        "JOIN pg_class t ON t.oid = d.refobjid WHERE s.relkind = 'S' AND t.relname = ANY(%s)",
+        (tables,)).fetchall()]
+    return ";".join(["SET LOCAL session_replication_role = replica"]
+                    + [f'DELETE FROM "{table}"' for table in tables]
+                    + [f'ALTER SEQUENCE "{sequence}" RESTART' for sequence in sequences]
+                    + ["UPDATE published_count SET n = 0"])
 
 
 @pytest.fixture(scope="session")
