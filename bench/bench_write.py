@@ -25,6 +25,7 @@ Needs wrk (apt-get install wrk).
 import argparse
 import os
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -40,15 +41,24 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 CACHE = Path("/tmp/ocenka-bench")
 
+# Every run of wrk must send tokens never sent before: a token stored
+# already is a retry, answered from what was stored (200, no write), which
+# would measure replays instead of ratings. wrk seeds Lua's random numbers
+# the same way in every run, so the run's own nonce comes in as an argument
+# and each thread of the run takes its own number. Whatever is not a 201 is
+# counted and printed, for the benchmark to refuse.
 LUA = """
 local counter = 0
 local prefix
 local objects = {%s}
+local threads = {}
 setup = function(thread)
-  thread:set("tid", tostring(math.random(0, 0xfffffff)))
+  thread:set("number", #threads)
+  table.insert(threads, thread)
 end
 init = function(args)
-  prefix = string.format("%%08x", tonumber(tid))
+  prefix = string.format("%%s%%02x", args[1], number)
+  unexpected = 0
 end
 request = function()
   counter = counter + 1
@@ -60,8 +70,15 @@ request = function()
 end
 response = function(status, headers, body)
   if status ~= 201 then
-    io.stderr:write("unexpected status " .. status .. ": " .. body .. "\\n")
+    unexpected = unexpected + 1
   end
+end
+done = function(summary, latency, requests)
+  local total = 0
+  for _, thread in ipairs(threads) do
+    total = total + thread:get("unexpected")
+  end
+  io.write(string.format("not 201: %%d\\n", total))
 end
 """
 
@@ -76,10 +93,16 @@ def wrk(url, seconds, connections, script=None):
     command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
     if script:
         command += ["-s", script]
-    out = subprocess.run(command + [url], capture_output=True, text=True, check=True)
+    command.append(url)
+    if script:
+        # Six hex digits of the run's own, the first part of every token.
+        command += ["--", secrets.token_hex(3)]
+    out = subprocess.run(command, capture_output=True, text=True, check=True)
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out.stdout).group(1))
     p50 = re.search(r"50%\s+([\d.]+\w+)", out.stdout).group(1)
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out.stdout)
+    # The script counts every answer but a 201 (a replayed retry is a 200);
+    # without it, wrk's count of errors.
+    errors = re.search(r"not 201: (\d+)", out.stdout) or re.search(r"Non-2xx or 3xx responses: (\d+)", out.stdout)
     requests = int(re.search(r"(\d+) requests in", out.stdout).group(1))
     return rps, p50, int(errors.group(1)) if errors else 0, requests
 
@@ -260,12 +283,14 @@ def main():
         ratios = {v.label: [] for v in versions}
         rates = {v.label: [] for v in versions}
         costs = {v.label: [] for v in versions}
+        unexpected = 0
         for round_ in range(1, args.rounds + 1):
             for version in versions:
                 health, health_p50, _, health_cost = version.measure(version.base + "/healthz", args.seconds,
                                                                      args.connections)
                 rate, rate_p50, errors, cost = version.measure(version.base + "/", args.seconds, args.connections,
                                                                str(script))
+                unexpected += errors
                 ratios[version.label].append(rate / health)
                 rates[version.label].append(rate)
                 costs[version.label].append(cost)
@@ -294,6 +319,8 @@ def main():
                 line += (f"; the working tree's CPU per rating against it, per round: median "
                          f"{statistics.median(cheaper):.3f} (lowest {min(cheaper):.3f}, highest {max(cheaper):.3f})")
             print(line)
+        if unexpected:
+            print(f"\n{unexpected} answers were not 201 (see above): those runs did not measure new ratings alone")
     finally:
         for version in versions:
             version.stop()
