@@ -2,7 +2,9 @@
 each caller gets its own result or error, what a write leaves to the end
 of its batch runs in its order, and nothing is answered before it is
 committed."""
+import contextlib
 import threading
+import time
 
 import pytest
 
@@ -23,9 +25,13 @@ def _write(key, value):
     return work
 
 
-def _in_threads(app, works):
+def _in_threads(app, works, together=False):
+    """Runs each work through ``grouped_write`` on a thread of its own.
+    ``together``: the writer's turn is held until every work is queued, so
+    that they all go in one batch."""
     results, errors = {}, {}
     start = threading.Barrier(len(works))
+    group = database.obj.write_group
 
     def call(index, work):
         with app.app_context(), database.connection_context():
@@ -36,8 +42,14 @@ def _in_threads(app, works):
                 errors[index] = error
 
     threads = [threading.Thread(target=call, args=(i, w)) for i, w in enumerate(works)]
-    for thread in threads:
-        thread.start()
+    with group.queue.turn() if together else contextlib.nullcontext():
+        for thread in threads:
+            thread.start()
+        if together:
+            waited = time.monotonic() + 10
+            while len(group.pending) < len(works) and time.monotonic() < waited:
+                time.sleep(0.001)
+            assert len(group.pending) == len(works)
     for thread in threads:
         thread.join(30)
     return results, errors
@@ -47,12 +59,12 @@ def test_concurrent_writes_share_commits_and_each_gets_its_result(app, db):
     group = database.obj.write_group
     before = group.commits
     works = [_write(f"group-{i}", str(i)) for i in range(24)]  # under the pool's 32 connections
-    results, errors = _in_threads(app, works)
+    results, errors = _in_threads(app, works, together=True)
     assert not errors
     assert results == {i: f"group-{i}" for i in range(24)}
     assert Meta.select().where(Meta.key.startswith("group-")).count() == 24
-    # Writers arriving together need fewer commits than writers.
-    assert group.commits - before < 24
+    # Writers queued while the turn was taken share one commit.
+    assert group.commits - before == 1
 
 
 def test_a_failing_write_is_rolled_back_alone(app, db):
@@ -99,6 +111,32 @@ def test_a_writer_that_never_gets_its_turn_is_told_so(app, db, sqlite_only):
     assert not Meta.select().where(Meta.key == "late").exists()
 
 
+def test_a_write_queued_behind_a_slow_turn_is_told_so_and_the_others_go_on(app, db):
+    group = database.obj.write_group
+    outcome = {}
+
+    def leader():
+        with app.app_context(), database.connection_context():
+            outcome["leader"] = group.run(_write("patient", "1"), timeout=20)
+
+    with group.queue.turn():
+        first = threading.Thread(target=leader)
+        first.start()
+        waited = time.monotonic() + 10
+        while not group.pending and time.monotonic() < waited:
+            time.sleep(0.001)
+        # The first write waits for the turn; this one waits behind it, and
+        # its own time runs out first.
+        with pytest.raises(DatabaseBusy):
+            group.run(_write("impatient", "1"), timeout=0.2)
+        assert len(group.pending) == 1
+    first.join(20)
+    assert outcome == {"leader": "patient"}
+    assert not group.pending
+    assert not Meta.select().where(Meta.key == "impatient").exists()
+    assert Meta.select().where(Meta.key == "patient").exists()
+
+
 def test_what_writes_leave_to_the_end_is_finished_together_after_all_of_them_in_their_order(app, db):
     calls = []
 
@@ -113,12 +151,12 @@ def test_what_writes_leave_to_the_end_is_finished_together_after_all_of_them_in_
             return Later(i, finish_all)
         return write
 
-    results, errors = _in_threads(app, [work(i) for i in range(12)])
+    results, errors = _in_threads(app, [work(i) for i in range(12)], together=True)
     assert not errors and results == {i: f"finished-{i}" for i in range(12)}
     assert sorted(i for items, _ in calls for i in items) == list(range(12))
     # One call per batch, with the items of all its writes, after all of
-    # them: writers arriving together shared a call.
-    assert len(calls) < 12
+    # them: writers queued together shared a call.
+    assert len(calls) == 1
     assert all(seen >= len(items) for items, seen in calls)
     assert Meta.select().where(Meta.key.startswith("later-")).count() == 12
 
@@ -160,9 +198,10 @@ def test_writes_run_once_unless_one_of_their_batch_fails(app, db):
     # A failure rolls its batch back and runs it again, each write in a
     # savepoint: the others are run twice (or once, alone) and stand once.
     runs.clear()
-    results, errors = _in_threads(app, [work(i, "twice", fail=i == 5) for i in range(12)])
+    results, errors = _in_threads(app, [work(i, "twice", fail=i == 5) for i in range(12)], together=True)
     assert list(errors) == [5] and isinstance(errors[5], ValueError) and len(results) == 11
-    assert len(runs) > 12  # some write of the failed one's batch ran again
+    # The failing one ran in both passes; the second pass ran all of them.
+    assert runs.count(5) == 2 and sorted(runs[-12:]) == list(range(12))
     assert Meta.select().where(Meta.key.startswith("twice-")).count() == 11
     assert not Meta.select().where(Meta.key == "twice-5").exists()
 
