@@ -85,6 +85,19 @@ def _v12_ranking_index_with_squares(db):
     _add_missing_indexes(db, models.RollupAggregate)
 
 
+# The covering index of versions 12 to 25, by peewee's name for it.
+_RANKING_INDEX_BEFORE_26 = "rollup_aggregate_period_organization_id_n_simplicity_inf_732418c"
+
+
+def _v26_rollup_index_of_keys(db):
+    # The covering index made a cold ranking's read of a period a little
+    # faster, but every rating rewrote its entries for the rows it
+    # changed, in the one writer's turn. A cold worker reads the stored
+    # rows of a group (ranking_snapshot) now, not this table.
+    db.execute_sql(f'DROP INDEX IF EXISTS "{_RANKING_INDEX_BEFORE_26}"')
+    _add_missing_indexes(db, models.RollupAggregate)
+
+
 def _v13_ledger(db):
     db.create_tables(models.LEDGER_TABLES, safe=True)
     from service import ledger
@@ -210,4 +223,6 @@ MIGRATIONS = [
     (24, "catalogue: the number of published objects, kept by triggers", _v24_published_count),
     (25, "rankings: a group's stored rows are kept as they are, not compressed by PostgreSQL (read four times "
          "faster)", _v25_ranking_snapshots_uncompressed),
+    (26, "aggregates: the rolled-up sums' index holds the keys alone, not rewritten with every rating",
+     _v26_rollup_index_of_keys),
 ]

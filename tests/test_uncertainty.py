@@ -318,9 +318,34 @@ def test_upgrade_gives_the_ranking_index_the_squares(app, db, runner, client, wo
     result = runner.invoke(args=["init-db"])
     assert result.exit_code == 0, result.output
     assert current_version() == MIGRATIONS[-1][0]
-    assert old not in indexed() and old + ["squares"] in indexed()
+    # Version 12 gave the covering index the squares; version 26 leaves
+    # only the keys (below).
+    assert old not in indexed() and ["period", "organization_id"] in indexed()
     assert RollupAggregate.get(organization=world.school.id, period="all").squares == 5 * 400
     assert _rows(client)[1][world.school.id]["rank_range"] == [1, 1]
+
+
+def test_upgrade_leaves_the_rolled_up_sums_an_index_of_their_keys_alone(app, db, runner, client, world):
+    _many(client, world.school.id, [(5, 5, 5, 5)] * 3)
+    indexed = lambda: [i.columns for i in database.get_indexes("rollup_aggregate")]  # noqa: E731
+    covering = ["period", "organization_id", "n", "simplicity", "information", "timeliness", "politeness",
+                "satisfied", "squares"]
+    # Back to version 25: the covering index, rewritten with every rating.
+    for index in database.get_indexes("rollup_aggregate"):
+        if index.columns == ["period", "organization_id"]:
+            database.execute_sql(f'DROP INDEX "{index.name}"')
+    database.execute_sql('CREATE INDEX "rollup_aggregate_period_organization_id_n_simplicity_inf_732418c" '
+                         f'ON "rollup_aggregate" ({", ".join(covering)})')
+    SchemaVersion.delete().where(SchemaVersion.version >= 26).execute()
+    before = _rows(client)[1]
+    result = runner.invoke(args=["init-db"])
+    assert result.exit_code == 0, result.output
+    assert "schema version 26" in result.output
+    assert covering not in indexed() and ["period", "organization_id"] in indexed()
+    ranking.clear_cache()
+    assert _rows(client)[1] == before
+    _many(client, world.school.id, [(4, 4, 4, 4)])
+    assert RollupAggregate.get(organization=world.school.id, period="all").n == 4
 
 
 def test_the_home_page_leaves_out_a_rise_that_only_the_smaller_group_makes(client, world, last_month, app):
