@@ -189,7 +189,10 @@ class Rating(BaseModel):
     STATUSES = (COUNTED, HELD, REJECTED)
 
     id = AutoField()
-    object = ForeignKeyField(RatableObject, backref="ratings")
+    # No index of its own: (object, created) below serves every lookup by
+    # object, and each index is one more B-tree every rating is written to
+    # in the one writer's turn (schema version 27).
+    object = ForeignKeyField(RatableObject, backref="ratings", index=False)
     service = ForeignKeyField(Service, null=True, backref="ratings")
     simplicity = SmallIntegerField()
     information = SmallIntegerField()

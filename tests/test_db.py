@@ -280,3 +280,20 @@ def test_bulk_insert_keeps_every_character_and_null(db):
                                      RatableObject.created)
                 .where(RatableObject.id >= 900).order_by(RatableObject.id).tuples())
     assert rows == [(name, None, k % 2 == 0, when) for k, name in enumerate(names)]
+
+
+def test_upgrade_drops_the_index_of_a_ratings_object_alone(app, db, runner, client):
+    from service.db import SchemaVersion
+    world = factories.small_world()
+    factories.rate(client, world.school.id, 5, 4, 5, 4)
+    indexed = lambda: {i.name: i.columns for i in database.get_indexes("rating")}  # noqa: E731
+    # A database made from scratch has none; one of version 26 had it.
+    assert ["object_id"] not in indexed().values() and ["object_id", "created"] in indexed().values()
+    database.execute_sql('CREATE INDEX "rating_object_id" ON "rating" ("object_id")')
+    SchemaVersion.delete().where(SchemaVersion.version >= 27).execute()
+    result = runner.invoke(args=["init-db"])
+    assert result.exit_code == 0, result.output
+    assert "schema version 27" in result.output
+    assert "rating_object_id" not in indexed() and ["object_id", "created"] in indexed().values()
+    assert current_version() == MIGRATIONS[-1][0]
+    assert Rating.select().where(Rating.object == world.school.id).count() == 1
