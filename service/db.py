@@ -311,11 +311,19 @@ class WriterQueue:
         return self.fd
 
     @contextlib.contextmanager
-    def turn(self, timeout=None):
+    def turn(self, timeout=None, needed=None):
+        """Holds the writer's turn for the ``with`` block. ``needed``, when
+        given, is asked once this thread has its process's turn: when it
+        answers False (a group commit's follower whose write another thread
+        committed meanwhile), the block runs without the file lock, so that
+        the other processes' writers are not kept waiting for nothing."""
         deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
         if not self.mutex.acquire(timeout=max(deadline - time.monotonic(), 0)):
             raise DatabaseBusy("no turn in the writer queue (another thread of this process is writing)")
         try:
+            if needed is not None and not needed():
+                yield
+                return
             fd = self._descriptor()
             self._lock_file(fd, deadline)
             try:
@@ -353,7 +361,7 @@ class ProcessTurn:
         self.mutex = threading.Lock()
 
     @contextlib.contextmanager
-    def turn(self, timeout=None):
+    def turn(self, timeout=None, needed=None):  # noqa: ARG002 - nothing beyond the mutex to spare
         if not self.mutex.acquire(timeout=max(self.timeout if timeout is None else timeout, 0)):
             raise DatabaseBusy("no turn for the batch of writes (another thread of this process is committing)")
         try:
@@ -457,7 +465,7 @@ class WriteGroup:
         deadline = time.monotonic() + (self.queue.timeout if timeout is None else timeout)
         while not write.done:
             try:
-                with self.queue.turn(max(deadline - time.monotonic(), 0)):
+                with self.queue.turn(max(deadline - time.monotonic(), 0), needed=lambda: not write.done):
                     if not write.done:
                         self._commit_pending()
             except DatabaseBusy:
