@@ -67,6 +67,22 @@ def test_concurrent_writes_share_commits_and_each_gets_its_result(app, db):
     assert group.commits - before == 1
 
 
+def test_the_file_lock_is_taken_once_per_batch_not_once_per_write(app, db, sqlite_only, monkeypatch):
+    # Every other process's writer waits while it is held: the callers
+    # whose writes a batch committed must not take it only to find so.
+    queue = database.obj.writer_queue
+    taken = []
+    lock_file = queue._lock_file
+    monkeypatch.setattr(queue, "_lock_file", lambda fd, deadline: (taken.append(1), lock_file(fd, deadline)))
+    group = database.obj.write_group
+    before = group.commits
+    results, errors = _in_threads(app, [_write(f"once-{i}", str(i)) for i in range(12)], together=True)
+    assert not errors and len(results) == 12
+    assert group.commits - before == 1
+    # The holder's own turn above, and the batch's.
+    assert len(taken) == 2
+
+
 def test_a_failing_write_is_rolled_back_alone(app, db):
     def failing():
         Meta.insert(key="doomed", value=0).execute()
