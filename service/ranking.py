@@ -57,7 +57,7 @@ from flask import current_app, has_app_context, has_request_context, request
 from peewee import DatabaseError, Value, fn
 
 from service import allocator
-from service.db import DatabaseBusy, bulk_insert, database, is_sqlite, run, write_transaction
+from service.db import DatabaseBusy, bulk_insert, database, fetch_in_chunks, is_sqlite, run, write_transaction
 from service.models import (
     BASE_CRITERIA, Meta, ObjectAggregate, ObjectSphere, RankingSnapshot, RatableObject, Rating,
     Registry, RegistryEntry, RollupAggregate, RollupMember, ServiceAggregate,
@@ -940,10 +940,7 @@ def _ranked_sums(period, sphere_id=None, region_id=None, only=None):
     # a few thousand at a time into an array: all of a large group's rows
     # as Python tuples at once took about 40 MB, which a worker's threads
     # could each hold at the same time, and left the memory fragmented.
-    cursor = database.execute_sql(*query.sql())
-    parts = []
-    while chunk := cursor.fetchmany(_FETCH_ROWS):
-        parts.append(_narrowed(np.array(chunk, dtype=np.int64)))
+    parts = [_narrowed(np.array(chunk, dtype=np.int64)) for chunk in fetch_in_chunks(*query.sql(), size=_FETCH_ROWS)]
     if not parts:
         return np.empty((0, len(_ROW_COLUMNS)), dtype=np.int32)
     return np.concatenate(parts) if len(parts) > 1 else parts[0]

@@ -282,6 +282,38 @@ def test_bulk_insert_keeps_every_character_and_null(db):
     assert rows == [(name, None, k % 2 == 0, when) for k, name in enumerate(names)]
 
 
+@pytest.mark.parametrize("inside_a_transaction", [False, True])
+def test_a_large_query_is_read_in_chunks_held_by_the_server(db, inside_a_transaction):
+    """On PostgreSQL the rows wait in a server-side cursor, not all in the
+    client library; every row comes, in order, a chunk at a time."""
+    from service.db import fetch_in_chunks
+    from service.models import Meta
+    Meta.insert_many([{"key": f"chunk-{k:03d}", "value": k} for k in range(23)]).execute()
+    query = Meta.select(Meta.key, Meta.value).where(Meta.key.startswith("chunk-")).order_by(Meta.key)
+    cursors_seen = []
+
+    def read():
+        chunks = []
+        for chunk in fetch_in_chunks(*query.sql(), size=5):
+            chunks.append(chunk)
+            if not is_sqlite():
+                cursors_seen.append(database.execute_sql("SELECT count(*) FROM pg_cursors").fetchone()[0])
+        return chunks
+
+    if inside_a_transaction:
+        with database.atomic():
+            chunks = read()
+            Meta.insert(key="after-chunks", value=1).execute()  # the transaction goes on
+    else:
+        chunks = read()
+    assert [len(chunk) for chunk in chunks] == [5, 5, 5, 5, 3]
+    assert [tuple(row) for chunk in chunks for row in chunk] == [(f"chunk-{k:03d}", k) for k in range(23)]
+    if not is_sqlite():
+        assert cursors_seen == [1] * 5
+        assert database.execute_sql("SELECT count(*) FROM pg_cursors").fetchone()[0] == 0
+    assert Meta.select().where(Meta.key == "after-chunks").exists() == inside_a_transaction
+
+
 def test_upgrade_drops_the_index_of_a_ratings_object_alone(app, db, runner, client):
     from service.db import SchemaVersion
     world = factories.small_world()
