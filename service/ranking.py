@@ -633,10 +633,12 @@ class RankTable:
         # Made when first asked for: the previous period's table, read only
         # for its ranks, never needs them, and they take two sorts.
         if not self._ranges:
-            rows = self.data[self.order[:self.ranked]]
-            scores, halves = _scored(rows, self.group_mean, self.sigma)
-            first, last = rank_ranges(scores - halves, scores + halves)
-            self._ranges[:] = [(first.astype(np.int32), last.astype(np.int32))]
+            with _building:
+                if not self._ranges:
+                    rows = self.data[self.order[:self.ranked]]
+                    scores, halves = _scored(rows, self.group_mean, self.sigma)
+                    first, last = rank_ranges(scores - halves, scores + halves)
+                    self._ranges[:] = [(first.astype(np.int32), last.astype(np.int32))]
         return self._ranges[0]
 
     @property
@@ -1055,6 +1057,13 @@ _cache_lock = threading.Lock()
 # the portal (at ten times the real one, a hundred thousand rows through
 # the driver): few at a time, however many threads want one.
 _loading = threading.BoundedSemaphore(2)
+# Making a table from a group's rows takes several times the rows' memory
+# while it lasts (scores, intervals, the sort: about 40 MB for all
+# organizations at ten times the real portal); a worker's threads making
+# tables of different groups at once added those up past the 300 MB a
+# worker may use. One at a time (the ranges of places, made when first
+# asked for, too): the interpreter runs one anyway.
+_building = threading.Lock()
 
 
 class _Slot:
@@ -1192,8 +1201,14 @@ def _from_snapshot(period, sphere_id, region_id, structure, seq):
 def _store_snapshot(period, sphere_id, region_id, structure, seq, data):
     """Best effort: a read-only database or a busy writer only means the
     next worker reads the group afresh. Never inside a caller's
-    transaction, whose fate a failed write would decide."""
-    if database.in_transaction():
+    transaction, whose fate a failed write would decide. One at a time in
+    a worker, and none while another is on its way: the statement holds
+    the rows several times over while it is sent (on PostgreSQL as
+    hexadecimal text in the query, about 30 MB for all organizations at
+    ten times the real portal), and a worker's threads storing groups at
+    once took it past 300 MB. A store skipped is made by the group's next
+    reader."""
+    if database.in_transaction() or not _storing.acquire(blocking=False):
         return
     try:
         with write_transaction():
@@ -1205,6 +1220,11 @@ def _store_snapshot(period, sphere_id, region_id, structure, seq, data):
                         RankingSnapshot.rows: packed}).execute()
     except (DatabaseError, DatabaseBusy) as error:
         logging.getLogger(__name__).info("ranking rows not stored (%s)", error)
+    finally:
+        _storing.release()
+
+
+_storing = threading.Lock()
 
 
 def _slot_rows(period, sphere_id, region_id, least):
@@ -1272,11 +1292,13 @@ def _table(period, sphere_id, region_id, least, with_previous):
             # newer is as exact, and nobody rebuilds an older table.
             data = slot.data
             if table is None or table.data is not data:
-                table = slot.table = build_table(period, data, None, least)
+                with _building:
+                    table = slot.table = build_table(period, data, None, least)
                 slot.full = None
         if previous is not None:
             if slot.full is None or slot.full.earlier is not previous:
-                slot.full = table.with_previous(previous.by_id)
+                with _building:
+                    slot.full = table.with_previous(previous.by_id)
             table = slot.full
     _evict()
     return table

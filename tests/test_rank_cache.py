@@ -316,6 +316,20 @@ def test_stored_rows_far_behind_are_stored_again(client, world, monkeypatch):
     assert RankingSnapshot.get(period="all", sphere=0, region=0).seq == ledger.head()["seq"]
 
 
+def test_rows_are_not_stored_while_another_group_is_being_stored_and_the_next_reader_stores_them(client, world):
+    # One store at a time in a worker (each holds the rows several times
+    # over while it is sent); a skipped one is not lost for long.
+    from service.models import RankingSnapshot
+    rate(client, world.school.id, 5, 5, 5, 5)
+    with ranking._storing:
+        table = ranking.rank_table(Period("all"))
+    same(table, recomputed(Period("all"), None, None, ranking.min_ratings()))
+    assert not RankingSnapshot.select().where(RankingSnapshot.period == "all").exists()
+    ranking.clear_cache()
+    ranking.rank_table(Period("all"))
+    assert RankingSnapshot.get(period="all", sphere=0, region=0).seq == ledger.head()["seq"]
+
+
 def test_stored_rows_keep_their_width_and_older_ones_are_read():
     narrow = ranking._as_rows([(2, 3, 12, 12, 12, 12, 3, 768), (1, 1, 5, 5, 5, 5, 1, 400)])
     assert narrow.dtype == "int32" and narrow[:, 0].tolist() == [1, 2]
