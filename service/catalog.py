@@ -135,31 +135,46 @@ def object_url(object_id):
 
 
 def summaries(objects, lang="ru"):
-    """The short form of each object, with two queries for the whole list."""
+    """The short form of each object, with three queries for the whole
+    list (two when every object is an organization)."""
+    return _summarized(objects)[0]
+
+
+def _summarized(objects):
+    """``summaries``, and the organizations and regions they were made
+    from, by id, for a caller that shows more of them."""
     org_ids = {o.organization_id_or_self for o in objects}
     spheres = _spheres_of(org_ids)
-    parents = {o.id: o for o in RatableObject.select().where(RatableObject.id.in_(list(org_ids)))} if org_ids else {}
-    regions = {r.id: r.code for r in Region.select()}
+    parents = {o.id: o for o in objects if o.is_organization}
+    missing = org_ids.difference(parents)
+    if missing:
+        parents.update((o.id, o) for o in RatableObject.select().where(RatableObject.id.in_(list(missing))))
+    regions_of = {}
+    for obj in objects:
+        org = parents.get(obj.organization_id_or_self)
+        regions_of[obj.id] = obj.region_id or (org.region_id if org else None)
+    wanted = {r for r in regions_of.values() if r is not None}
+    regions = {r.id: r for r in Region.select().where(Region.id.in_(list(wanted)))} if wanted else {}
     items = []
     for obj in objects:
         org = parents.get(obj.organization_id_or_self)
-        region = obj.region_id or (org.region_id if org else None)
+        region = regions.get(regions_of[obj.id])
         items.append({
             "id": obj.id,
             "name": obj.name,
             "kind": obj.kind,
             "organization": None if obj.is_organization else {"id": org.id, "name": org.name},
             "spheres": spheres.get(obj.organization_id_or_self, []),
-            "region": regions.get(region),
+            "region": region.code if region else None,
             "url": object_url(obj.id),
         })
-    return items
+    return items, parents, regions
 
 
 def details(obj, lang="ru"):
-    body = summaries([obj], lang)[0]
-    org = obj if obj.is_organization else obj.organization
-    region = obj.region or org.region
+    (body,), parents, regions = _summarized([obj])
+    org = parents[obj.organization_id_or_self]
+    region = regions.get(obj.region_id or org.region_id)
     body.update({
         "short_name": obj.short_name,
         "unp": org.unp,
