@@ -42,7 +42,7 @@ def demo_command(ctx, orgs, ratings, seed, users):
             password = secrets.token_urlsafe(9)
             click.echo(f"cabinet users (sign in at /login), each with the password {password}:")
             demo.users(password, echo=click.echo)
-        analyze()
+        analyze(vacuum=True)
     click.echo(f"demo data ready in {time.monotonic() - started:.1f} s")
 
 
