@@ -316,6 +316,62 @@ def add_to_aggregates(object_id, month, scores, verified=False, service=None):
     run(_ROLLUP_UPSERT, (*values, *periods, object_id))
 
 
+def _keyed_upsert_sql(table, key, rows):
+    """``_upsert_sql`` with each row's count given (a batch's sums of
+    several ratings of one key), not 1."""
+    keys = "?, " * (key.count(",") + 1)
+    values = ", ".join([f"({keys}?, ?, ?, ?, ?, ?, ?, ?, ?)"] * rows)
+    return (f"INSERT INTO {table} ({key}, period, n, {', '.join(_SUMS)}) VALUES {values} "
+            f"{_on_conflict_add(table, key)}")
+
+
+def _rollup_upsert_sql(rows):
+    """The sums of ``rows`` (object, period) keys added to every
+    organization each object rolls up into, summed per organization and
+    period in the statement itself (one row may be updated once only)."""
+    columns = ("object_id", "period", "n", *_SUMS)
+    values = ", ".join([f"({', '.join('?' * len(columns))})"] * rows)
+    sums = ", ".join(f"SUM(batch.{c})" for c in ("n", *_SUMS))
+    return (f"WITH batch ({', '.join(columns)}) AS (VALUES {values}) "
+            f"INSERT INTO rollup_aggregate (organization_id, period, n, {', '.join(_SUMS)}) "
+            f"SELECT member.organization_id, batch.period, {sums} FROM batch "
+            "JOIN rollup_member AS member ON member.object_id = batch.object_id "
+            f"WHERE true GROUP BY member.organization_id, batch.period {_on_conflict_add('rollup_aggregate', 'organization_id')}")
+
+
+def add_many_to_aggregates(ratings):
+    """``add_to_aggregates`` for a batch of ratings committed together,
+    each ``(object_id, month, scores, verified, service)``: their sums
+    added up per row first, then one statement per table, so that a
+    batch's round trips to the database do not grow with its size."""
+    objects, services = defaultdict(lambda: [0] * 8), defaultdict(lambda: [0] * 8)
+    for object_id, month, scores, verified, service in ratings:
+        total = sum(scores[c] for c in BASE_CRITERIA)
+        values = (1, scores["simplicity"], scores["information"], scores["timeliness"], scores["politeness"],
+                  1 if is_satisfied(scores) else 0, total * total, 1 if verified else 0)
+        for period in periods_of_month(month):
+            targets = [objects[(object_id, period)]]
+            if service is not None:
+                targets.append(services[(object_id, service, period)])
+            for sums in targets:
+                for k, value in enumerate(values):
+                    sums[k] += value
+    for table, key, rows in (("object_aggregate", "object_id", objects),
+                             ("service_aggregate", "object_id, service_id", services)):
+        items = sorted(rows.items())  # one order of locks for every batch
+        for start in range(0, len(items), _UPSERT_PAGE):
+            page = items[start:start + _UPSERT_PAGE]
+            run(_keyed_upsert_sql(table, key, len(page)), [v for keys, sums in page for v in (*keys, *sums)])
+    items = sorted(objects.items())
+    for start in range(0, len(items), _UPSERT_PAGE):
+        page = items[start:start + _UPSERT_PAGE]
+        run(_rollup_upsert_sql(len(page)), [v for keys, sums in page for v in (*keys, *sums)])
+
+
+# Rows per statement: far under SQLite's 32,766 parameters (ten each).
+_UPSERT_PAGE = 500
+
+
 def aggregates_from_ratings(keys=(Rating.object,), where=None):
     """{(object_id, period): Sums} recomputed from the raw counted ratings:
     one grouped scan per object and month, then rolled up to longer

@@ -186,9 +186,8 @@ def _take(data, client_signals, config):
         if extras:
             RatingExtra.insert_many([(rating_id, c.id, v) for c, v in extras.items()],
                                     fields=[RatingExtra.rating, RatingExtra.criterion, RatingExtra.value]).execute()
-        if status == Rating.COUNTED:
-            ranking.add_to_aggregates(obj.id, month, scores, verified=verified, service=data["service"])
-        return Later((rating_id, obj.id, month, scores, verified, data["channel"], status, now), _append_to_ledger)
+        return Later((rating_id, obj.id, month, scores, verified, data["channel"], status, now, data["service"]),
+                     _count_and_record)
 
     taken = grouped_write(store)
     if isinstance(taken, ApiError):
@@ -199,9 +198,14 @@ def _take(data, client_signals, config):
     return Taken(rating_id, True, verified, _code_status(reading, verified), receipt)
 
 
-def _append_to_ledger(ratings):
-    """The ledger's entries of a batch's new ratings, after all of them:
-    the chain's head stays locked from here to the commit. Each rating's
-    ``(id, verified, receipt)``."""
-    receipts = ledger.record_ratings(ratings)
+def _count_and_record(ratings):
+    """After every rating of a batch is inserted: the counted ones added to
+    the aggregates together (a statement per table for the batch, not per
+    rating), then the ledger's entries of all, last, so that the chain's
+    head stays locked from there to the commit only. Each rating's ``(id,
+    verified, receipt)``."""
+    ranking.add_many_to_aggregates([(object_id, month, scores, verified, service)
+                                    for _, object_id, month, scores, verified, _, status, _, service in ratings
+                                    if status == Rating.COUNTED])
+    receipts = ledger.record_ratings([rating[:8] for rating in ratings])
     return [(rating[0], rating[4], receipt) for rating, receipt in zip(ratings, receipts, strict=True)]

@@ -242,6 +242,39 @@ def test_aggregates_always_equal_a_recomputation_from_the_ratings(client, world,
     RollupAggregate.delete().execute()
 
 
+def test_a_batch_of_ratings_adds_to_the_aggregates_what_they_add_one_by_one(client, world):
+    # Two ratings of one object and month, an organization and two of its
+    # subdivisions (their roll-up rows updated by three ratings at once),
+    # two months, a service: summed per row before the statements, since
+    # one statement may update a row once only.
+    from service.db import database
+    from service.models import Service
+    doctor = Service.create(code="doctor", names={"ru": "Запись к врачу"})
+    rate(client, world.clinic.id, 2, 3, 4, 5)  # rows that exist already, and rows that do not
+    batch = [(world.school.id, 202611, dict(zip(ranking.BASE_CRITERIA, (5, 5, 5, 5))), False, None),
+             (world.school.id, 202611, dict(zip(ranking.BASE_CRITERIA, (1, 2, 3, 4))), True, None),
+             (world.clinic.id, 202612, dict(zip(ranking.BASE_CRITERIA, (4, 4, 4, 4))), False, doctor.id),
+             (world.clinic_women.id, 202612, dict(zip(ranking.BASE_CRITERIA, (3, 3, 3, 3))), True, doctor.id),
+             (world.clinic_kids.id, 202611, dict(zip(ranking.BASE_CRITERIA, (5, 4, 5, 4))), False, None)]
+
+    def stored():
+        return (ranking.stored_aggregates(), ranking.stored_rollup_aggregates(),
+                ranking.stored_service_aggregates())
+    with database.atomic() as transaction:
+        for object_id, month, scores, verified, service in batch:
+            ranking.add_to_aggregates(object_id, month, scores, verified=verified, service=service)
+        one_by_one = stored()
+        transaction.rollback()
+    before = stored()
+    with database.atomic():
+        ranking.add_many_to_aggregates(batch)
+    assert stored() == one_by_one != before
+    assert one_by_one[2][(world.clinic.id, doctor.id, "2026-12")].n == 1
+    with database.atomic():
+        ranking.add_many_to_aggregates([])
+    assert stored() == one_by_one
+
+
 def test_rebuild_reports_and_repairs_a_drifted_aggregate(client, world):
     rate(client, world.school.id, 5, 5, 5, 5)
     rate(client, world.school.id, 2, 2, 2, 2)
