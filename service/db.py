@@ -420,11 +420,16 @@ class _WorkFailed(Exception):
 GROUP_LOCK_KEY = 0x6F63656E6B61  # "ocenka"
 
 
-def _take_group_turn():
+def take_group_turn():
     """On PostgreSQL, waits for the batches of other processes and servers
     and holds the turn until the transaction ends. So every grouped write
     sees all those committed before it: a limit counted in one stays
-    counted for the next."""
+    counted for the next. A write outside the batches that changes the
+    same aggregates (a held cluster released, the roll-up rebuilt) takes
+    it too, inside its transaction: a batch adds to many rows of the
+    aggregates in one order, such a write in another, and two
+    transactions locking the same rows in different orders can deadlock
+    (on SQLite every write takes the one writer's turn anyway)."""
     if not is_sqlite():
         run("SELECT pg_advisory_xact_lock(?)", (GROUP_LOCK_KEY,))
 
@@ -521,7 +526,7 @@ class WriteGroup:
 
     def _commit(self, batch, savepoints):
         with self._transaction():
-            _take_group_turn()
+            take_group_turn()
             for write in batch:
                 write.result, write.error = None, None
                 if savepoints:
@@ -550,7 +555,7 @@ def grouped_write(work):
     if not database.in_transaction():
         return database.obj.write_group.run(work)
     with write_transaction():
-        _take_group_turn()
+        take_group_turn()
         return finished([work()])[0]
 
 

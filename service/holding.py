@@ -27,7 +27,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from service import ledger, ranking
-from service.db import run, write_transaction
+from service.db import run, take_group_turn, write_transaction
 from service.models import BASE_CRITERIA, Rating, utcnow
 
 HOUR = datetime.timedelta(hours=1)
@@ -151,6 +151,7 @@ def decide(found, decision):
     status = Rating.COUNTED if decision == RELEASE else Rating.REJECTED
     changed = 0
     with write_transaction():
+        take_group_turn()
         rows = list(Rating.select().where(Rating.id.in_(found.ids) & (Rating.status == Rating.HELD)))
         now = utcnow()
         for rating in rows:

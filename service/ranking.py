@@ -57,7 +57,8 @@ from flask import current_app, has_app_context, has_request_context, request
 from peewee import DatabaseError, Value, fn
 
 from service import allocator
-from service.db import DatabaseBusy, bulk_insert, database, fetch_in_chunks, is_sqlite, run, write_transaction
+from service.db import (DatabaseBusy, bulk_insert, database, fetch_in_chunks, is_sqlite, run, take_group_turn,
+                        write_transaction)
 from service.models import (
     BASE_CRITERIA, Meta, ObjectAggregate, ObjectSphere, RankingSnapshot, RatableObject, Rating,
     Registry, RegistryEntry, RollupAggregate, RollupMember, ServiceAggregate,
@@ -568,6 +569,7 @@ def rebuild_rollup():
     """After a change of who counts toward whom (a registry accepted or
     withdrawn): membership, then the rolled-up sums."""
     with database.atomic():
+        take_group_turn()
         rebuild_rollup_members()
         rebuild_rollup_aggregates()
 

@@ -144,6 +144,37 @@ def test_releasing_a_cluster_counts_it_and_rejecting_keeps_it_out(client, world,
     assert holding.decide(held_cluster, holding.REJECT) == 0
 
 
+def test_releasing_a_cluster_waits_for_a_batch_of_ratings_to_commit(app, world, held_cluster):
+    # Both add to the same aggregates, in different orders of rows: on
+    # PostgreSQL they take turns, or two of them could deadlock.
+    import threading
+    from service.db import database, is_sqlite, take_group_turn
+    if is_sqlite():
+        pytest.skip("on SQLite every write waits for the one writer's turn anyway")
+    holding_turn, release, done = threading.Event(), threading.Event(), []
+
+    def batch():
+        with app.app_context(), database.connection_context(), database.atomic():
+            take_group_turn()
+            holding_turn.set()
+            release.wait(10)
+
+    def moderator():
+        with app.app_context(), database.connection_context():
+            done.append(holding.decide(held_cluster, holding.RELEASE))
+
+    threads = [threading.Thread(target=batch), threading.Thread(target=moderator)]
+    threads[0].start()
+    assert holding_turn.wait(5)
+    threads[1].start()
+    threads[1].join(0.5)
+    assert done == []
+    release.set()
+    for thread in threads:
+        thread.join(10)
+    assert done == [held_cluster.size]
+
+
 def test_rejecting_a_cluster_keeps_the_ratings_uncounted(client, world, held_cluster):
     before = _public_n(client, world.school.id)
     assert holding.decide(held_cluster, holding.REJECT) == held_cluster.size
