@@ -333,11 +333,14 @@ def _rollup_upsert_sql(rows):
     columns = ("object_id", "period", "n", *_SUMS)
     values = ", ".join([f"({', '.join('?' * len(columns))})"] * rows)
     sums = ", ".join(f"SUM(batch.{c})" for c in ("n", *_SUMS))
+    # WHERE true: SQLite would read the ON CONFLICT of an INSERT ... SELECT
+    # with a join as the join's constraint.
     return (f"WITH batch ({', '.join(columns)}) AS (VALUES {values}) "
             f"INSERT INTO rollup_aggregate (organization_id, period, n, {', '.join(_SUMS)}) "
             f"SELECT member.organization_id, batch.period, {sums} FROM batch "
             "JOIN rollup_member AS member ON member.object_id = batch.object_id "
-            f"WHERE true GROUP BY member.organization_id, batch.period {_on_conflict_add('rollup_aggregate', 'organization_id')}")
+            "WHERE true GROUP BY member.organization_id, batch.period "
+            f"{_on_conflict_add('rollup_aggregate', 'organization_id')}")
 
 
 def add_many_to_aggregates(ratings):
@@ -369,7 +372,7 @@ def add_many_to_aggregates(ratings):
         run(_rollup_upsert_sql(len(page)), [v for keys, sums in page for v in (*keys, *sums)])
 
 
-# Rows per statement: far under SQLite's 32,766 parameters (ten each).
+# Rows per statement: far under SQLite's 32,766 parameters (ten or eleven each).
 _UPSERT_PAGE = 500
 
 
