@@ -426,10 +426,11 @@ def take_group_turn():
     sees all those committed before it: a limit counted in one stays
     counted for the next. A write outside the batches that changes the
     same aggregates (a held cluster released, the roll-up rebuilt) takes
-    it too, inside its transaction: a batch adds to many rows of the
-    aggregates in one order, such a write in another, and two
-    transactions locking the same rows in different orders can deadlock
-    (on SQLite every write takes the one writer's turn anyway)."""
+    it too, inside its transaction: each locks many rows of the
+    aggregates, in orders of its own (a roll-up statement's rows come in
+    no set order), and two transactions locking the same rows in
+    different orders can deadlock (on SQLite every write takes the one
+    writer's turn anyway)."""
     if not is_sqlite():
         run("SELECT pg_advisory_xact_lock(?)", (GROUP_LOCK_KEY,))
 

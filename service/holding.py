@@ -154,12 +154,11 @@ def decide(found, decision):
         take_group_turn()
         rows = list(Rating.select().where(Rating.id.in_(found.ids) & (Rating.status == Rating.HELD)))
         now = utcnow()
+        if status == Rating.COUNTED:
+            ranking.add_to_aggregates([(r.object_id, r.month, {c: getattr(r, c) for c in BASE_CRITERIA}, r.verified,
+                                        r.service_id) for r in rows])
         for rating in rows:
             Rating.update(status=status).where(Rating.id == rating.id).execute()
-            if status == Rating.COUNTED:
-                scores = {c: getattr(rating, c) for c in BASE_CRITERIA}
-                ranking.add_to_aggregates(rating.object_id, rating.month, scores, verified=rating.verified,
-                                          service=rating.service_id)
             ledger.record_status(rating, status, now)
             changed += 1
     if changed and status == Rating.COUNTED:

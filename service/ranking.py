@@ -281,45 +281,9 @@ def _on_conflict_add(table, key):
 
 
 def _upsert_sql(table, key, rows):
-    """One statement adding ``rows`` ratings' values to ``table``'s rows
-    keyed by ``key`` (its key columns but the period, comma-separated)."""
-    keys = "?, " * (key.count(",") + 1)
-    values = ", ".join([f"({keys}?, 1, ?, ?, ?, ?, ?, ?, ?)"] * rows)
-    return (f"INSERT INTO {table} ({key}, period, n, {', '.join(_SUMS)}) VALUES {values} "
-            f"{_on_conflict_add(table, key)}")
-
-
-_OBJECT_UPSERT = _upsert_sql("object_aggregate", "object_id", 5)
-_SERVICE_UPSERT = _upsert_sql("service_aggregate", "object_id, service_id", 5)
-# One rating's values added to the five periods of every organization its
-# object rolls up into, found in the same statement (the WHERE also keeps
-# SQLite from reading ON CONFLICT as a join's constraint).
-_ROLLUP_UPSERT = (
-    f"INSERT INTO rollup_aggregate (organization_id, period, n, {', '.join(_SUMS)}) "
-    "SELECT member.organization_id, periods.period, 1, ?, ?, ?, ?, ?, ?, ? FROM rollup_member AS member CROSS JOIN "
-    "(SELECT ? AS period UNION ALL SELECT ? UNION ALL SELECT ? UNION ALL SELECT ? UNION ALL SELECT ?) AS periods "
-    f"WHERE member.object_id = ? {_on_conflict_add('rollup_aggregate', 'organization_id')}")
-
-
-def add_to_aggregates(object_id, month, scores, verified=False, service=None):
-    """Counts one rating in its object's five periods, in those of every
-    organization it rolls up into and, when it names a service, in the
-    object's sums for that service; call inside the rating's own
-    transaction. (Plain SQL: this runs for every rating.)"""
-    satisfied = 1 if is_satisfied(scores) else 0
-    total = sum(scores[c] for c in BASE_CRITERIA)
-    values = (scores["simplicity"], scores["information"], scores["timeliness"], scores["politeness"], satisfied,
-              total * total, 1 if verified else 0)
-    periods = periods_of_month(month)
-    run(_OBJECT_UPSERT, [v for period in periods for v in (object_id, period, *values)])
-    if service is not None:
-        run(_SERVICE_UPSERT, [v for period in periods for v in (object_id, service, period, *values)])
-    run(_ROLLUP_UPSERT, (*values, *periods, object_id))
-
-
-def _keyed_upsert_sql(table, key, rows):
-    """``_upsert_sql`` with each row's count given (a batch's sums of
-    several ratings of one key), not 1."""
+    """One statement adding ``rows`` rows of sums (a count and the sums of
+    one or more ratings) to ``table``'s rows keyed by ``key`` (its key
+    columns but the period, comma-separated)."""
     keys = "?, " * (key.count(",") + 1)
     values = ", ".join([f"({keys}?, ?, ?, ?, ?, ?, ?, ?, ?)"] * rows)
     return (f"INSERT INTO {table} ({key}, period, n, {', '.join(_SUMS)}) VALUES {values} "
@@ -343,11 +307,16 @@ def _rollup_upsert_sql(rows):
             f"{_on_conflict_add('rollup_aggregate', 'organization_id')}")
 
 
-def add_many_to_aggregates(ratings):
-    """``add_to_aggregates`` for a batch of ratings committed together,
-    each ``(object_id, month, scores, verified, service)``: their sums
-    added up per row first, then one statement per table, so that a
-    batch's round trips to the database do not grow with its size."""
+def add_to_aggregates(ratings):
+    """Counts ratings, each ``(object_id, month, scores, verified,
+    service)``, in their objects' five periods, in those of every
+    organization each rolls up into and, for one that names a service, in
+    its object's sums for that service; call inside the ratings' own
+    transaction. Their sums are added up per row first, then written in
+    one statement per table (a batch of ratings committed together, or a
+    cluster of held ones released), so that the round trips to the
+    database do not grow with their number. Plain SQL: this runs for
+    every rating."""
     objects, services = defaultdict(lambda: [0] * 8), defaultdict(lambda: [0] * 8)
     for object_id, month, scores, verified, service in ratings:
         total = sum(scores[c] for c in BASE_CRITERIA)
@@ -365,7 +334,7 @@ def add_many_to_aggregates(ratings):
         items = sorted(rows.items())  # one order of locks for every batch
         for start in range(0, len(items), _UPSERT_PAGE):
             page = items[start:start + _UPSERT_PAGE]
-            run(_keyed_upsert_sql(table, key, len(page)), [v for keys, sums in page for v in (*keys, *sums)])
+            run(_upsert_sql(table, key, len(page)), [v for keys, sums in page for v in (*keys, *sums)])
     items = sorted(objects.items())
     for start in range(0, len(items), _UPSERT_PAGE):
         page = items[start:start + _UPSERT_PAGE]
@@ -1139,6 +1108,9 @@ _loading = threading.BoundedSemaphore(2)
 # worker may use. One at a time (the ranges of places, made when first
 # asked for, too): the interpreter runs one anyway.
 _building = threading.Lock()
+# Storing a group's rows: one at a time, and skipped while another is on
+# its way (``_store_snapshot``).
+_storing = threading.Lock()
 
 
 class _Slot:
@@ -1304,9 +1276,6 @@ def _store_snapshot(period, sphere_id, region_id, structure, seq, data):
         logging.getLogger(__name__).info("ranking rows not stored (%s)", error)
     finally:
         _storing.release()
-
-
-_storing = threading.Lock()
 
 
 def _slot_rows(period, sphere_id, region_id, least):

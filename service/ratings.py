@@ -204,8 +204,8 @@ def _count_and_record(ratings):
     rating), then the ledger's entries of all, last, so that the chain's
     head stays locked from there to the commit only. Each rating's ``(id,
     verified, receipt)``."""
-    ranking.add_many_to_aggregates([(object_id, month, scores, verified, service)
-                                    for _, object_id, month, scores, verified, _, status, _, service in ratings
-                                    if status == Rating.COUNTED])
+    ranking.add_to_aggregates([(object_id, month, scores, verified, service)
+                               for _, object_id, month, scores, verified, _, status, _, service in ratings
+                               if status == Rating.COUNTED])
     receipts = ledger.record_ratings([rating[:8] for rating in ratings])
     return [(rating[0], rating[4], receipt) for rating, receipt in zip(ratings, receipts, strict=True)]

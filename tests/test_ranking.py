@@ -250,28 +250,30 @@ def test_a_batch_of_ratings_adds_to_the_aggregates_what_they_add_one_by_one(clie
     from service.db import database
     from service.models import Service
     doctor = Service.create(code="doctor", names={"ru": "Запись к врачу"})
-    rate(client, world.clinic.id, 2, 3, 4, 5)  # rows that exist already, and rows that do not
-    batch = [(world.school.id, 202611, dict(zip(ranking.BASE_CRITERIA, (5, 5, 5, 5))), False, None),
-             (world.school.id, 202611, dict(zip(ranking.BASE_CRITERIA, (1, 2, 3, 4))), True, None),
-             (world.clinic.id, 202612, dict(zip(ranking.BASE_CRITERIA, (4, 4, 4, 4))), False, doctor.id),
-             (world.clinic_women.id, 202612, dict(zip(ranking.BASE_CRITERIA, (3, 3, 3, 3))), True, doctor.id),
-             (world.clinic_kids.id, 202611, dict(zip(ranking.BASE_CRITERIA, (5, 4, 5, 4))), False, None)]
+    rate(client, world.clinic.id, 2, 3, 4, 5)  # rows that exist already (all time), and rows that do not
+    batch = [(world.school.id, 202511, dict(zip(ranking.BASE_CRITERIA, (5, 5, 5, 5))), False, None),
+             (world.school.id, 202511, dict(zip(ranking.BASE_CRITERIA, (1, 2, 3, 4))), True, None),
+             (world.clinic.id, 202512, dict(zip(ranking.BASE_CRITERIA, (4, 4, 4, 4))), False, doctor.id),
+             (world.clinic_women.id, 202512, dict(zip(ranking.BASE_CRITERIA, (3, 3, 3, 3))), True, doctor.id),
+             (world.clinic_kids.id, 202511, dict(zip(ranking.BASE_CRITERIA, (5, 4, 5, 4))), False, None)]
 
     def stored():
         return (ranking.stored_aggregates(), ranking.stored_rollup_aggregates(),
                 ranking.stored_service_aggregates())
     with database.atomic() as transaction:
-        for object_id, month, scores, verified, service in batch:
-            ranking.add_to_aggregates(object_id, month, scores, verified=verified, service=service)
+        for rating in batch:
+            ranking.add_to_aggregates([rating])
         one_by_one = stored()
         transaction.rollback()
     before = stored()
     with database.atomic():
-        ranking.add_many_to_aggregates(batch)
+        ranking.add_to_aggregates(batch)
     assert stored() == one_by_one != before
-    assert one_by_one[2][(world.clinic.id, doctor.id, "2026-12")].n == 1
+    assert one_by_one[2][(world.clinic.id, doctor.id, "2025-12")].n == 1
+    assert one_by_one[1][(world.clinic.id, "2025-12")].n == 2  # itself and a subdivision
+    assert one_by_one[1][(world.clinic.id, "all")].n == 4  # and another subdivision, and the earlier rating
     with database.atomic():
-        ranking.add_many_to_aggregates([])
+        ranking.add_to_aggregates([])
     assert stored() == one_by_one
 
 
