@@ -23,3 +23,26 @@ accesslog = "-"
 # address; this one has the time, the worker's pid, the request line,
 # status, size, duration in microseconds, referrer and user agent.
 access_log_format = '%(t)s %(p)s "%(r)s" %(s)s %(B)s %(D)sus "%(f)s" "%(a)s"'
+
+# One process commits every worker's ratings (service/writer.py): the
+# workers share its batches. OCENKA_WRITER_PROCESS=off leaves each worker
+# to commit its own, as it does whenever the writer is not there.
+_writer = None
+
+
+def when_ready(server):
+    global _writer
+    if os.environ.get("OCENKA_WRITER_PROCESS", "on").lower() not in ("off", "0", "false", "no"):
+        from service.writer import Supervisor
+        _writer = Supervisor()
+        _writer.start()
+
+
+def on_reload(server):
+    if _writer is not None:
+        _writer.restart()
+
+
+def on_exit(server):
+    if _writer is not None:
+        _writer.stop()

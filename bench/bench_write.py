@@ -211,7 +211,7 @@ class Version:
         self.port = free_port()
         env = self.env(self.url)
         env["OCENKA_BIND"] = f"127.0.0.1:{self.port}"
-        command = [str(BIN / "gunicorn"), "--config", str(ROOT / "gunicorn.conf.py"),
+        command = [str(BIN / "gunicorn"), "--config", str(self.source / "gunicorn.conf.py"),
                    "--access-logfile", "/dev/null", "wsgi:app"]
         self.server = subprocess.Popen(command, cwd=self.source, env=env, start_new_session=True,
                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -503,9 +503,23 @@ class WriteGroup:
             return database.atomic(lock_type="IMMEDIATE")
         return database.atomic()
 
+    def commit_all(self, works, timeout=None):
+        """Runs ``works`` as one batch in the writer's turn and returns each
+        one's ``(result, error)``: the writer process's batches
+        (service/writer.py), whose callers wait elsewhere."""
+        batch = [_Write(work) for work in works]
+        with self.queue.turn(timeout):
+            self._commit_batch(batch)
+        return [(write.result, write.error) for write in batch]
+
     def _commit_pending(self):
         with self.pending_lock:
             batch, self.pending = self.pending, []
+        self._commit_batch(batch)
+        for write in batch:
+            write.done = True
+
+    def _commit_batch(self, batch):
         try:
             try:
                 # First without savepoints: they cost two statements per
@@ -522,8 +536,6 @@ class WriteGroup:
             for write in batch:
                 write.result, write.error = None, error
         self.commits += 1
-        for write in batch:
-            write.done = True
 
     def _commit(self, batch, savepoints):
         with self._transaction():

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 from marshmallow import ValidationError
 from peewee import IntegrityError
 
-from service import codes, holding, ledger, limits, ranking
-from service.db import Later, grouped_write, run
+from service import codes, holding, ledger, limits, ranking, writer
+from service.db import Later, run
 from service.errors import ApiError
 from service.models import ObjectService, RatableObject, Rating, RatingExtra, utcnow
 from service.questionnaire import extra_criteria_for
@@ -147,55 +147,64 @@ def _take(data, client_signals, config):
     client = limits.identify(config["SECRET_KEY"], address, user_agent, data["device_token"])
     comment = normalize_comment(data["comment"])
     hold_rules = holding.rules(config)
-
-    def store():
-        # Runs on whichever request thread holds the writer's turn (group
-        # commit, service/db.py): only the database and the values above.
-        # Grouped writes take turns on both databases, so two racing
-        # requests of one address cannot both slip under a limit.
-        if config["RATE_LIMITS"]:
-            wait = limits.retry_after(client, obj.id)
-            if wait:
-                # Returned, not raised: nothing is written yet, and the
-                # batch it shares goes on (service/db.py, WriteGroup).
-                return ApiError({"_limit": ["too many ratings from this client; try again later"]},
-                                status=429, headers={"Retry-After": str(wait)})
-        now = utcnow()
-        month = local_month(now, config["TIMEZONE"])
-        verified = reading is not None and codes.claim(reading, now)
-        # What could be a new visitor but looks like stuffing is kept, not
-        # counted, until the moderator decides (service/holding.py).
-        held = config["RATE_LIMITS"] and holding.reason_to_hold(client, obj.id, verified, hold_rules, now)
-        status = Rating.HELD if held else Rating.COUNTED
-        scores = data["scores"]
-        inserted = run(_INSERT, (
-            obj.id, data["service"], scores["simplicity"], scores["information"], scores["timeliness"],
-            scores["politeness"], Rating.reasons.db_value(sorted(set(data["reasons"]))), comment,
-            Rating.COMMENT_PENDING if comment else Rating.COMMENT_NONE, data["channel"],
-            Rating.created.db_value(now), month, data["client_token"], client.client_hash,
-            client.address_hash, client.network_hash, status, verified)).fetchone()
-        if inserted is None:
-            if verified:
-                # The token was stored before with another code: raised, so
-                # that this code's claim is rolled back with the rest.
-                raise IntegrityError("client_token stored before")
-            return None
-        rating_id = inserted[0]
-        if verified:
-            codes.link(reading, rating_id)
-        if extras:
-            RatingExtra.insert_many([(rating_id, c.id, v) for c, v in extras.items()],
-                                    fields=[RatingExtra.rating, RatingExtra.criterion, RatingExtra.value]).execute()
-        return Later((rating_id, obj.id, month, scores, verified, data["channel"], status, now, data["service"]),
-                     _count_and_record)
-
-    taken = grouped_write(store)
+    # Plain values only: the writer process may store it (service/writer.py).
+    taken = writer.grouped("rating", (
+        obj.id, data["service"], data["scores"], sorted(set(data["reasons"])), comment, data["channel"],
+        data["client_token"], (client.client_hash, client.address_hash, client.network_hash),
+        (reading.status, reading.owner, reading.serial) if reading is not None else None,
+        [(c.id, v) for c, v in extras.items()], bool(config["RATE_LIMITS"]), config["TIMEZONE"], hold_rules))
     if isinstance(taken, ApiError):
         raise taken
     if taken is None:
         return _replayed(existing(data["client_token"]), data, config)
     rating_id, verified, receipt = taken
     return Taken(rating_id, True, verified, _code_status(reading, verified), receipt)
+
+
+@writer.task("rating")
+def _store(object_id, service, scores, reasons, comment, channel, client_token, client, reading, extras,
+           rate_limits, timezone, hold_rules):
+    """Stores a checked rating: a grouped write (service/db.py). Runs on
+    whichever thread, or process, holds the writer's turn: only the database
+    and its arguments, plain values. Grouped writes take turns on both
+    databases, so two racing requests of one address cannot both slip under
+    a limit."""
+    client = limits.Client(*client)
+    reading = codes.Reading(*reading) if reading is not None else None
+    if rate_limits:
+        wait = limits.retry_after(client, object_id)
+        if wait:
+            # Returned, not raised: nothing is written yet, and the batch it
+            # shares goes on (service/db.py, WriteGroup).
+            return ApiError({"_limit": ["too many ratings from this client; try again later"]},
+                            status=429, headers={"Retry-After": str(wait)})
+    now = utcnow()
+    month = local_month(now, timezone)
+    verified = reading is not None and codes.claim(reading, now)
+    # What could be a new visitor but looks like stuffing is kept, not
+    # counted, until the moderator decides (service/holding.py).
+    held = rate_limits and holding.reason_to_hold(client, object_id, verified, hold_rules, now)
+    status = Rating.HELD if held else Rating.COUNTED
+    inserted = run(_INSERT, (
+        object_id, service, scores["simplicity"], scores["information"], scores["timeliness"],
+        scores["politeness"], Rating.reasons.db_value(reasons), comment,
+        Rating.COMMENT_PENDING if comment else Rating.COMMENT_NONE, channel,
+        Rating.created.db_value(now), month, client_token, client.client_hash,
+        client.address_hash, client.network_hash, status, verified)).fetchone()
+    if inserted is None:
+        if verified:
+            # The token was stored before with another code: raised, so that
+            # this code's claim is rolled back with the rest.
+            raise IntegrityError("client_token stored before")
+        return None
+    rating_id = inserted[0]
+    if verified:
+        codes.link(reading, rating_id)
+    if extras:
+        RatingExtra.insert_many([(rating_id, criterion, value) for criterion, value in extras],
+                                fields=[RatingExtra.rating, RatingExtra.criterion, RatingExtra.value]).execute()
+    return Later((rating_id, object_id, month, scores, verified, channel, status, now, service),
+                 _count_and_record)
 
 
 def _count_and_record(ratings):

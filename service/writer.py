@@ -1,0 +1,528 @@
+"""The writer process: one process that commits the grouped writes of every
+worker of a server, so that they share batches.
+
+Each gunicorn worker can run its own group commit (service/db.py,
+``WriteGroup``), the workers taking turns on the database. Measured at the
+real portal's size, a worker's batch then held the turn about twice as
+long as its CPU time, because the request thread running it had to win
+the interpreter's lock back from the worker's other request threads after
+every statement (CPython runs one thread of a process at a time), while
+the other worker waited for the turn and its CPU idled. Here a process of
+its own, whose one thread does nothing else, takes the grouped writes of
+all the workers over a local socket, runs whatever has arrived as one
+batch (the same ``WriteGroup`` commit, on the same turns: the file lock on
+SQLite, the advisory lock on PostgreSQL) and answers each write once its
+commit is on disk. A worker that cannot reach the writer runs the write
+itself, as before; nothing else changes.
+
+On SQLite the writer commits without waiting for the disk and a thread of
+its own syncs the WAL for every batch committed meanwhile (``WalSync``),
+while the next batch runs; each write is answered after the sync that
+covers it. A batch's rows are visible to readers from its commit, a
+fraction of a millisecond before they are on disk: a power cut in between
+loses a rating that nobody was told was taken, as it would have had it
+come a moment later.
+
+A write crosses the socket as the name of a function registered with
+``task`` and its arguments, plain values in ``marshal``'s format: no code
+travels, and the other end of the socket must run as the same user (the
+socket is in Linux's abstract namespace, which has no file permissions).
+``gunicorn.conf.py`` starts the writer beside the workers and starts it
+again should it exit; ``python -m service.writer`` runs one by hand.
+"""
+import functools
+import hashlib
+import importlib
+import logging
+import marshal
+import os
+import selectors
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+
+import peewee
+
+from service.db import WAIT_SECONDS, DatabaseBusy, database, grouped_write, is_sqlite, run, unavailable_reason
+from service.errors import ApiError
+
+log = logging.getLogger(__name__)
+
+_LENGTH = struct.Struct("!I")
+# After a failed connection a worker runs its writes itself this long
+# before it tries the writer again.
+RETRY_SECONDS = 1.0
+# A write that finds the writer idle goes at once; one that arrives while
+# writes keep coming waits up to this long for company, so that batches
+# grow and the commit's fixed costs are shared.
+LINGER_SECONDS = 0.001
+BUSY_SECONDS = 0.005
+MAX_BATCH = 64
+
+TASKS = {}
+# The modules whose tasks the writer process runs: it imports them.
+TASK_MODULES = ("service.ratings",)
+
+
+def task(name):
+    """Registers a grouped write the writer process may run by ``name``:
+    a function of plain values (those ``marshal`` carries) that returns
+    plain values, ``None``, a ``Later`` or an ``ApiError``."""
+    def register(function):
+        TASKS[name] = function
+        return function
+    return register
+
+
+def grouped(name, args):
+    """Runs the task ``name`` with ``args`` as a grouped write: in the
+    writer process when there is one, in this process otherwise."""
+    outcome = _send(name, args)
+    if outcome is _NOT_SENT:
+        return grouped_write(functools.partial(TASKS[name], *args))
+    return outcome
+
+
+def address(db):
+    """The writer's socket for ``db``: one per database."""
+    if is_sqlite(db):
+        key = "sqlite:" + os.path.realpath(db.database)
+    else:
+        params = db.connect_params
+        key = f"postgresql:{params.get('host')}:{params.get('port')}/{db.database}"
+    return "\0ocenka-writer-" + hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+def _same_user(sock):
+    credentials = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    return struct.unpack("3i", credentials)[1] == os.getuid()
+
+
+def _frame(value):
+    payload = marshal.dumps(value)
+    return _LENGTH.pack(len(payload)) + payload
+
+
+def _read_exactly(sock, size):
+    chunks = []
+    while size:
+        chunk = sock.recv(size)
+        if not chunk:
+            raise EOFError("the writer closed the connection")
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
+
+
+# -- errors across the socket ---------------------------------------------------------
+
+def _error_value(error):
+    """What the worker needs of an error to answer as it would have."""
+    if isinstance(error, ApiError):
+        return ("api", error.errors, error.status, error.headers)
+    if isinstance(error, peewee.IntegrityError):
+        return ("integrity", str(error))
+    reason = unavailable_reason(error)
+    if reason is not None:
+        return ("unavailable", reason)
+    log.error("a grouped write failed in the writer process", exc_info=error)
+    return ("failed", f"{type(error).__name__}: {error}")
+
+
+def _error_from(value):
+    kind = value[0]
+    if kind == "api":
+        return ApiError(value[1], status=value[2], headers=value[3])
+    if kind == "integrity":
+        return peewee.IntegrityError(value[1])
+    if kind == "unavailable":
+        return DatabaseBusy(value[1])
+    return RuntimeError(f"the writer process: {value[1]}")
+
+
+def _outcome_value(result, error):
+    if error is not None:
+        return (False, _error_value(error))
+    if isinstance(result, ApiError):
+        return (True, ("api-result", result.errors, result.status, result.headers))
+    return (True, result)
+
+
+# -- a worker's side ----------------------------------------------------------------
+
+_NOT_SENT = object()
+
+
+class _Client(threading.local):
+    sock = None
+
+
+_client = _Client()
+_unreachable_until = 0.0
+
+
+def _connect():
+    global _unreachable_until
+    if time.monotonic() < _unreachable_until:
+        return None
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.connect(address(database.obj))
+        if not _same_user(sock):
+            raise ConnectionRefusedError("the writer's socket belongs to another user")
+    except OSError:
+        sock.close()
+        _unreachable_until = time.monotonic() + RETRY_SECONDS
+        return None
+    # A little over the writer's own wait for its turn, which it answers.
+    sock.settimeout(WAIT_SECONDS + 2)
+    return sock
+
+
+def _drop():
+    if _client.sock is not None:
+        _client.sock.close()
+        _client.sock = None
+
+
+def _send(name, args):
+    """The task's result from the writer process (or its error, raised);
+    ``_NOT_SENT`` when there is no writer to take it. A writer lost after
+    it took a write may have committed it: the caller runs it again, which
+    a grouped write must bear (a rating's token makes the second a replay)."""
+    if _client.sock is None:
+        _client.sock = _connect()
+        if _client.sock is None:
+            return _NOT_SENT
+    try:
+        _client.sock.sendall(_frame((name, args)))
+        header = _read_exactly(_client.sock, _LENGTH.size)
+        succeeded, value = marshal.loads(_read_exactly(_client.sock, _LENGTH.unpack(header)[0]))
+    except socket.timeout:
+        _drop()
+        raise DatabaseBusy("the writer process did not answer in time") from None
+    except (OSError, EOFError):
+        _drop()
+        return _NOT_SENT
+    if not succeeded:
+        raise _error_from(value)
+    if isinstance(value, tuple) and value and value[0] == "api-result":
+        return ApiError(value[1], status=value[2], headers=value[3])
+    return value
+
+
+# -- the writer's side ------------------------------------------------------------
+
+class WalSync:
+    """Makes an SQLite database's committed transactions durable: one
+    fdatasync of its WAL, from a thread of its own, for every batch
+    committed since the last one.
+
+    The writer commits with synchronous=NORMAL, which writes the WAL but
+    does not wait for the disk. Between checkpoints the WAL is only
+    appended to, and SQLite syncs it before a checkpoint and the database
+    file after one, so a sync after a commit covers that commit whatever
+    happened in between. A WAL file made anew (after every connection had
+    closed) gets its directory synced once too, as SQLite's own sync does."""
+
+    def __init__(self, database_path):
+        self.path = f"{database_path}-wal"
+        self.directory = os.path.dirname(os.path.abspath(database_path))
+        self.fd = self.inode = None
+        self.waiting = []
+        self.condition = threading.Condition()
+        self.stopping = False
+        self.syncs = 0
+        self.thread = threading.Thread(target=self._run, name="wal-sync", daemon=True)
+        self.thread.start()
+
+    def after(self, answer):
+        """Calls ``answer(error)`` once everything committed so far is on
+        disk (``error`` None) or could not be put there."""
+        with self.condition:
+            self.waiting.append(answer)
+            self.condition.notify()
+
+    def stop(self):
+        with self.condition:
+            self.stopping = True
+            self.condition.notify()
+        self.thread.join()
+
+    def _run(self):
+        while True:
+            with self.condition:
+                while not self.waiting and not self.stopping:
+                    self.condition.wait()
+                if not self.waiting:
+                    return
+                answers, self.waiting = self.waiting, []
+            try:
+                self.sync()
+                error = None
+            except OSError as failed:
+                log.error("could not sync the WAL: %s", failed)
+                error = peewee.OperationalError(f"disk I/O error: {failed}")
+            for answer in answers:
+                answer(error)
+
+    def sync(self):
+        try:
+            inode = os.stat(self.path).st_ino
+        except FileNotFoundError:
+            return  # checkpointed into the database file, synced, and removed
+        if inode != self.inode:
+            if self.fd is not None:
+                os.close(self.fd)
+            self.fd, self.inode = os.open(self.path, os.O_RDONLY), inode
+            directory = os.open(self.directory, os.O_RDONLY)
+            try:
+                os.fsync(directory)
+            finally:
+                os.close(directory)
+        os.fdatasync(self.fd)
+        self.syncs += 1
+
+
+class _Connection:
+    __slots__ = ("sock", "buffer")
+
+    def __init__(self, sock):
+        self.sock, self.buffer = sock, bytearray()
+
+    def frames(self):
+        """The complete frames received so far."""
+        while len(self.buffer) >= _LENGTH.size:
+            size = _LENGTH.unpack_from(self.buffer)[0]
+            if len(self.buffer) < _LENGTH.size + size:
+                return
+            payload = bytes(self.buffer[_LENGTH.size:_LENGTH.size + size])
+            del self.buffer[:_LENGTH.size + size]
+            yield payload
+
+
+class Writer:
+    """The writer's loop: whatever grouped writes have arrived, as one batch."""
+
+    def __init__(self, app):
+        self.app = app
+        self.selector = selectors.DefaultSelector()
+        self.listener = None
+        self.stopping = False
+        self.batches = 0
+        self.last_batch = 0.0
+        self.relaxed = None  # the connection set to commit without syncing
+        self.wal = None
+        with app.app_context():
+            self.name = address(database.obj)
+
+    def bind(self):
+        """Listens on the database's writer socket; False when another
+        writer has it."""
+        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            self.listener.bind(self.name)
+        except OSError:
+            self.listener.close()
+            return False
+        self.listener.listen(256)
+        self.listener.setblocking(False)
+        self.selector.register(self.listener, selectors.EVENT_READ)
+        with self.app.app_context():
+            if is_sqlite(database.obj):
+                self.wal = WalSync(database.obj.database)
+        return True
+
+    def close(self):
+        """Stops listening and hangs up (a bound writer, served or not)."""
+        for key in list(self.selector.get_map().values()):
+            self.selector.unregister(key.fileobj)
+            key.fileobj.close()
+        self.selector.close()
+        self.listener.close()
+        if self.wal is not None:
+            self.wal.stop()
+
+    def serve(self, parent=None, poll=1.0):
+        """Until ``stop`` or, when ``parent`` is given, until that process is
+        gone (a killed gunicorn leaves no writer behind); both are looked
+        at every ``poll`` seconds at least."""
+        try:
+            while not self.stopping:
+                batch = self._receive(poll)
+                if parent is not None and os.getppid() != parent:
+                    return
+                if batch and time.monotonic() - self.last_batch < BUSY_SECONDS:
+                    until = time.monotonic() + LINGER_SECONDS
+                    while len(batch) < MAX_BATCH and time.monotonic() < until:
+                        batch += self._receive(max(until - time.monotonic(), 0))
+                if batch:
+                    self._commit(batch)
+                    self.last_batch = time.monotonic()
+        finally:
+            self.close()
+
+    def stop(self):
+        self.stopping = True
+
+    def _receive(self, timeout):
+        batch = []
+        for key, _ in self.selector.select(timeout):
+            if key.fileobj is self.listener:
+                self._accept()
+            else:
+                batch += self._read(key.data)
+        return batch
+
+    def _accept(self):
+        while True:
+            try:
+                sock, _ = self.listener.accept()
+            except BlockingIOError:
+                return
+            if not _same_user(sock):
+                sock.close()
+                continue
+            sock.setblocking(False)
+            self.selector.register(sock, selectors.EVENT_READ, _Connection(sock))
+
+    def _read(self, connection):
+        try:
+            data = connection.sock.recv(1 << 16)
+        except BlockingIOError:
+            return []
+        except OSError:
+            data = b""
+        if not data:
+            self.selector.unregister(connection.sock)
+            connection.sock.close()
+            return []
+        connection.buffer += data
+        return [(connection, payload) for payload in connection.frames()]
+
+    def _commit(self, batch):
+        works, replies = [], [None] * len(batch)
+        for index, (_, payload) in enumerate(batch):
+            try:
+                name, args = marshal.loads(payload)
+                works.append((index, functools.partial(TASKS[name], *args)))
+            except Exception as error:  # noqa: BLE001 - answered to its sender
+                replies[index] = _frame((False, ("failed", f"not a task: {error!r}")))
+        if works:
+            with self.app.app_context():
+                try:
+                    with database.connection_context():
+                        self._relax()
+                        outcomes = database.obj.write_group.commit_all([work for _, work in works])
+                except Exception as error:  # noqa: BLE001 - no turn, no connection: each sender is told
+                    self.relaxed = None
+                    outcomes = [(None, error)] * len(works)
+            for (index, _), (result, error) in zip(works, outcomes, strict=True):
+                try:
+                    replies[index] = _frame(_outcome_value(result, error))
+                except ValueError as unmarshallable:  # a task's fault: its sender is told
+                    replies[index] = _frame((False, _error_value(unmarshallable)))
+        self.batches += 1
+        if self.wal is None:
+            self._answer(batch, replies)
+        else:
+            self.wal.after(lambda error: self._answer(batch, replies, error))
+
+    def _relax(self):
+        # Durability comes from WalSync; once per connection of the pool.
+        connection = database.connection()
+        if self.wal is not None and self.relaxed is not connection:
+            run("PRAGMA synchronous = NORMAL")
+            self.relaxed = connection
+
+    @staticmethod
+    def _answer(batch, replies, error=None):
+        for (connection, _), reply in zip(batch, replies, strict=True):
+            if error is not None:
+                reply = _frame((False, _error_value(error)))
+            try:
+                connection.sock.sendall(reply)
+            except OSError:
+                pass  # the worker is gone; the loop's next read closes the socket
+
+
+# -- running it beside gunicorn -----------------------------------------------------
+
+class Supervisor:
+    """Runs ``python -m service.writer`` and starts it again when it exits
+    (gunicorn.conf.py). The workers do not wait for it: until it listens,
+    and whenever it is gone, they write themselves."""
+
+    def __init__(self, command=None):
+        self.command = command or [sys.executable, "-m", "service.writer"]
+        self.process = None
+        self.stopping = threading.Event()
+        self.thread = None
+
+    def start(self):
+        self.thread = threading.Thread(target=self._run, name="writer-supervisor", daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        while not self.stopping.is_set():
+            started = time.monotonic()
+            self.process = subprocess.Popen(self.command)
+            code = self.process.wait()
+            if self.stopping.is_set():
+                return
+            log.warning("the writer process exited (%s); starting it again", code)
+            # One that cannot start is tried again once a second, not in a loop.
+            self.stopping.wait(max(0.0, 1.0 - (time.monotonic() - started)))
+
+    def restart(self):
+        """A new writer, with the code as it is now (gunicorn's reload)."""
+        process = self.process
+        if process is not None and process.poll() is None:
+            process.terminate()
+
+    def stop(self):
+        self.stopping.set()
+        process = self.process
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=WAIT_SECONDS)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def main():
+    import signal  # noqa: PLC0415
+
+    from service import create_app  # noqa: PLC0415
+
+    logging.basicConfig(level=logging.INFO)
+    app = create_app()
+    for module in TASK_MODULES:
+        importlib.import_module(module)
+    writer = Writer(app)
+    parent = os.getppid()
+    signal.signal(signal.SIGTERM, lambda *_: writer.stop())
+    signal.signal(signal.SIGINT, lambda *_: writer.stop())
+    told = False
+    while not writer.bind():
+        # Another writer has this database's socket: another server's on
+        # this machine, or the one before this still finishing. Its
+        # batches serve everyone; this one takes over when it is gone.
+        if not told:
+            log.info("another writer process serves this database; waiting for its socket")
+            told = True
+        time.sleep(1.0)
+        if writer.stopping or os.getppid() != parent:
+            return
+    writer.serve(parent=parent)
+
+
+if __name__ == "__main__":
+    # Run as ``python -m``, this file is ``__main__``: the tasks register in
+    # ``service.writer``, the module the rest of the service imports.
+    from service.writer import main as main_of_the_module
+    main_of_the_module()

@@ -1,0 +1,324 @@
+"""The writer process (service/writer.py): ratings sent to it are stored
+as the workers would store them, refusals and errors come back as they
+would have been raised, nobody is answered before the WAL is on disk, and
+a worker with no writer to reach writes itself."""
+import http.client
+import json
+import marshal
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from service import ledger, writer
+from service.db import DatabaseBusy, database, is_sqlite
+from service.errors import ApiError
+from service.models import ObjectAggregate, Rating
+from tests import factories
+
+
+def _forget_the_writer():
+    """This thread's connection to a writer, and the pause after a failed
+    one, are a worker's state: each test starts without them."""
+    writer._drop()
+    writer._unreachable_until = 0.0
+
+
+@pytest.fixture
+def running_writer(app):
+    """A writer serving the test's database from a thread of this process."""
+    _forget_the_writer()
+    server = writer.Writer(app)
+    assert server.bind()
+    thread = threading.Thread(target=server.serve, kwargs={"poll": 0.02}, daemon=True)
+    thread.start()
+    yield server
+    server.stop()
+    thread.join(5)
+    _forget_the_writer()
+
+
+def _post(client, object_id, **extra):
+    return client.post("/api/v1/ratings", json=factories.rating_payload(object_id, **extra))
+
+
+def test_ratings_sent_to_the_writer_are_stored_counted_and_chained(client, world, running_writer):
+    group = database.obj.write_group
+    before = group.commits
+    answers = [_post(client, world.school.id, simplicity=score) for score in (5, 4, 3)]
+    assert [a.status_code for a in answers] == [201, 201, 201]
+    # Each went in a batch of the writer's (the writer's group is this
+    # process's: its batches count there too).
+    assert running_writer.batches == 3 and group.commits - before == 3
+    with database.connection_context():
+        stored = {r.id: r.simplicity for r in Rating.select()}
+        assert stored == {a.get_json()["id"]: s for a, s in zip(answers, (5, 4, 3))}
+        month = ObjectAggregate.get((ObjectAggregate.object == world.school.id) & (ObjectAggregate.period == "all"))
+        assert (month.n, month.simplicity) == (3, 12)
+        assert ledger.verify() == 3
+        assert answers[-1].get_json()["receipt"] == ledger.receipt_of(answers[-1].get_json()["id"])
+
+
+def test_a_retry_through_the_writer_is_answered_as_the_first(client, world, running_writer):
+    payload = factories.rating_payload(world.school.id)
+    first = client.post("/api/v1/ratings", json=payload)
+    again = client.post("/api/v1/ratings", json=payload)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.get_json()["id"] == first.get_json()["id"]
+    with database.connection_context():
+        assert Rating.select().count() == 1
+
+
+@pytest.mark.parametrize("app_config", [{"RATE_LIMITS": True}], indirect=True)
+def test_a_limit_refused_in_the_writer_is_a_429_with_retry_after(client, world, running_writer):
+    codes = [client.post("/api/v1/ratings", json=factories.rating_payload(world.school.id, device_token="one"),
+                         environ_base={"REMOTE_ADDR": "198.51.100.9"}) for _ in range(5)]
+    assert [c.status_code for c in codes[:3]] == [201, 201, 201]
+    refused = codes[3]
+    assert refused.status_code == 429 and "_limit" in refused.get_json()["errors"]
+    assert int(refused.headers["Retry-After"]) > 0
+    with database.connection_context():
+        assert Rating.select().count() == 3
+
+
+def test_errors_cross_the_socket_as_the_worker_would_have_raised_them():
+    refused = writer._error_from(writer._error_value(ApiError({"x": ["no"]}, status=429, headers={"A": "1"})))
+    assert (type(refused), refused.errors, refused.status, refused.headers) == (ApiError, {"x": ["no"]}, 429, {"A": "1"})
+    import peewee
+    assert isinstance(writer._error_from(writer._error_value(peewee.IntegrityError("dup"))), peewee.IntegrityError)
+    busy = writer._error_from(writer._error_value(DatabaseBusy("no turn")))
+    assert isinstance(busy, DatabaseBusy)
+    other = writer._error_from(writer._error_value(ZeroDivisionError("boom")))
+    assert isinstance(other, RuntimeError) and "ZeroDivisionError: boom" in str(other)
+
+
+def test_without_a_writer_the_worker_writes_itself(client, world):
+    _forget_the_writer()
+    group = database.obj.write_group
+    before = group.commits
+    assert _post(client, world.school.id).status_code == 201
+    assert group.commits - before == 1
+    # And it does not knock again at once: one failed connection a second.
+    assert writer._unreachable_until > time.monotonic()
+    _forget_the_writer()
+
+
+def test_a_writer_gone_midway_leaves_the_worker_to_write(app, client, world):
+    _forget_the_writer()
+    server = writer.Writer(app)
+    assert server.bind()
+    thread = threading.Thread(target=server.serve, kwargs={"poll": 0.02}, daemon=True)
+    thread.start()
+    assert _post(client, world.school.id).status_code == 201
+    assert server.batches == 1
+    server.stop()
+    thread.join(5)
+    # This thread's connection to it is now closed at the other end.
+    assert _post(client, world.school.id).status_code == 201
+    assert server.batches == 1
+    with database.connection_context():
+        assert Rating.select().count() == 2
+    _forget_the_writer()
+
+
+def test_anything_but_a_registered_task_is_refused_and_the_writer_goes_on(client, world, running_writer):
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(5)
+        sock.connect(running_writer.name)
+        for payload in (marshal.dumps(("os.system", ("true",))), b"\x00not marshal"):
+            sock.sendall(writer._LENGTH.pack(len(payload)) + payload)
+            header = writer._read_exactly(sock, writer._LENGTH.size)
+            succeeded, value = marshal.loads(writer._read_exactly(sock, writer._LENGTH.unpack(header)[0]))
+            assert not succeeded and value[0] == "failed"
+    assert _post(client, world.school.id).status_code == 201
+
+
+def test_the_peer_check_knows_its_own_user():
+    left, right = socket.socketpair(socket.AF_UNIX)
+    with left, right:
+        assert writer._same_user(left) and writer._same_user(right)
+
+
+def test_a_second_writer_for_the_same_database_does_not_start(app, running_writer):
+    assert not writer.Writer(app).bind()
+
+
+@pytest.fixture
+def sqlite_only(app):
+    if not is_sqlite():
+        pytest.skip("the WAL is SQLite's")
+
+
+def test_nobody_is_answered_before_the_wal_is_synced(client, world, running_writer, sqlite_only):
+    release, syncing = threading.Event(), threading.Event()
+    real_sync = running_writer.wal.sync
+
+    def held_sync():
+        syncing.set()
+        release.wait(10)
+        real_sync()
+
+    running_writer.wal.sync = held_sync
+    answers = []
+    # A thread of its own, which hangs up its own connection to the writer.
+    poster = threading.Thread(target=lambda: (answers.append(_post(client, world.school.id)), writer._drop()))
+    poster.start()
+    assert syncing.wait(5)
+    time.sleep(0.2)
+    # Committed (the writer's connection does not wait for the disk) and
+    # not answered until the sync is done.
+    assert answers == []
+    with database.connection_context():
+        assert Rating.select().count() == 1
+        # Everyone else's commits still wait for the disk themselves.
+        assert database.execute_sql("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    release.set()
+    poster.join(5)
+    assert answers[0].status_code == 201
+
+
+def test_a_failed_sync_fails_its_batch(client, world, running_writer, sqlite_only):
+    def failing_sync():
+        raise OSError(5, "Input/output error")
+
+    running_writer.wal.sync = failing_sync
+    answer = _post(client, world.school.id)
+    assert answer.status_code == 503
+
+
+def test_the_wal_sync_syncs_the_wal_and_once_its_directory(tmp_path, monkeypatch):
+    path = tmp_path / "db.sqlite3"
+    (tmp_path / "db.sqlite3-wal").write_bytes(b"frames")
+    synced = []
+    real_fsync, real_fdatasync = os.fsync, os.fdatasync
+    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(("fsync", os.readlink(f"/proc/self/fd/{fd}"))),
+                                                 real_fsync(fd)))
+    monkeypatch.setattr(os, "fdatasync", lambda fd: (synced.append(("fdatasync", os.readlink(f"/proc/self/fd/{fd}"))),
+                                                     real_fdatasync(fd)))
+    wal = writer.WalSync(str(path))
+    try:
+        wal.sync()
+        wal.sync()
+        assert synced == [("fsync", str(tmp_path)), ("fdatasync", f"{path}-wal"), ("fdatasync", f"{path}-wal")]
+        (tmp_path / "db.sqlite3-wal").unlink()
+        wal.sync()  # checkpointed and gone: nothing to sync
+        (tmp_path / "db.sqlite3-wal").write_bytes(b"new")
+        synced.clear()
+        wal.sync()
+        assert synced == [("fsync", str(tmp_path)), ("fdatasync", f"{path}-wal")]
+    finally:
+        wal.stop()
+
+
+def test_the_supervisor_starts_the_writer_again_when_it_exits():
+    supervisor = writer.Supervisor([sys.executable, "-c", "import time; time.sleep(60)"])
+    supervisor.start()
+    try:
+        deadline = time.monotonic() + 10
+        while supervisor.process is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        first = supervisor.process
+        first.kill()
+        while supervisor.process is first and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert supervisor.process is not first and supervisor.process.poll() is None
+    finally:
+        supervisor.stop()
+    assert supervisor.process.poll() is not None
+    supervisor.thread.join(5)
+    assert not supervisor.thread.is_alive()
+
+
+def test_a_writer_stops_once_its_parent_is_gone(app):
+    # Started by gunicorn's master: when that is killed, getppid() changes.
+    server = writer.Writer(app)
+    assert server.bind()
+    finished = threading.Event()
+    thread = threading.Thread(target=lambda: (server.serve(parent=os.getppid() + 1, poll=0.02), finished.set()),
+                              daemon=True)
+    thread.start()
+    assert finished.wait(5)
+    # And its socket is free for the next one.
+    second = writer.Writer(app)
+    assert second.bind()
+    second.close()
+
+
+def _writer_processes(group):
+    """Pids of the writer processes in gunicorn's process group."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            command = (stat.parent / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if int(fields[2]) == group and b"service.writer" in command:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _sockets(pid):
+    try:
+        return sum(1 for fd in Path(f"/proc/{pid}/fd").iterdir() if os.readlink(fd).startswith("socket:"))
+    except OSError:
+        return 0
+
+
+def _wait_until_listening(pid, deadline):
+    while _sockets(pid) < 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _sockets(pid) >= 1, "the writer did not start listening"
+    # A worker that found no writer meanwhile waits before it tries again.
+    time.sleep(writer.RETRY_SECONDS + 0.2)
+
+
+def _rate_over_http(port, object_id):
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request("POST", "/api/v1/ratings", body=json.dumps(factories.rating_payload(object_id)),
+                           headers={"Content-Type": "application/json"})
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
+@pytest.mark.slow
+def test_gunicorn_runs_a_writer_and_a_killed_one_costs_nothing(app, database_url):
+    from tests.test_durability import _free_port, _start
+    with app.app_context(), database.connection_context():
+        school = factories.small_world().school.id
+    database.close_all()
+    port = _free_port()
+    server = _start(database_url, port)
+    try:
+        deadline = time.monotonic() + 20
+        while not _writer_processes(server.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        [first] = _writer_processes(server.pid)
+        _wait_until_listening(first, deadline)
+        assert [_rate_over_http(port, school) for _ in range(20)] == [201] * 20
+        # Its listening socket and the workers' connections to it.
+        assert _sockets(first) >= 2
+        os.kill(first, signal.SIGKILL)
+        # The workers write themselves meanwhile: nothing is refused.
+        assert [_rate_over_http(port, school) for _ in range(10)] == [201] * 10
+        while _writer_processes(server.pid) in ([], [first]) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        [second] = _writer_processes(server.pid)
+        assert second != first
+        _wait_until_listening(second, deadline)
+        assert [_rate_over_http(port, school) for _ in range(20)] == [201] * 20
+        assert _sockets(second) >= 2
+    finally:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait()
+    with app.app_context(), database.connection_context():
+        assert Rating.select().count() == 50
+        assert ledger.verify() == 50
