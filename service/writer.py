@@ -144,11 +144,13 @@ def _error_from(value):
 
 
 def _outcome_value(result, error):
+    """A write's outcome as plain values: ``("ok", result)``, ``("refused",
+    ...)`` for an ``ApiError`` it returned, ``("error", ...)``."""
     if error is not None:
-        return (False, _error_value(error))
+        return ("error", _error_value(error))
     if isinstance(result, ApiError):
-        return (True, ("api-result", result.errors, result.status, result.headers))
-    return (True, result)
+        return ("refused", (result.errors, result.status, result.headers))
+    return ("ok", result)
 
 
 # -- a worker's side ----------------------------------------------------------------
@@ -200,17 +202,18 @@ def _send(name, args):
     try:
         _client.sock.sendall(_frame((name, args)))
         header = _read_exactly(_client.sock, _LENGTH.size)
-        succeeded, value = marshal.loads(_read_exactly(_client.sock, _LENGTH.unpack(header)[0]))
+        kind, value = marshal.loads(_read_exactly(_client.sock, _LENGTH.unpack(header)[0]))
     except socket.timeout:
         _drop()
         raise DatabaseBusy("the writer process did not answer in time") from None
     except (OSError, EOFError):
         _drop()
         return _NOT_SENT
-    if not succeeded:
+    if kind == "error":
         raise _error_from(value)
-    if isinstance(value, tuple) and value and value[0] == "api-result":
-        return ApiError(value[1], status=value[2], headers=value[3])
+    if kind == "refused":
+        errors, status, headers = value
+        return ApiError(errors, status=status, headers=headers)
     return value
 
 
@@ -337,14 +340,14 @@ class Writer:
         return True
 
     def close(self):
-        """Stops listening and hangs up (a bound writer, served or not)."""
+        """Answers what is committed, stops listening and hangs up (a bound
+        writer, served or not)."""
+        if self.wal is not None:
+            self.wal.stop()
         for key in list(self.selector.get_map().values()):
             self.selector.unregister(key.fileobj)
             key.fileobj.close()
         self.selector.close()
-        self.listener.close()
-        if self.wal is not None:
-            self.wal.stop()
 
     def serve(self, parent=None, poll=1.0):
         """Until ``stop`` or, when ``parent`` is given, until that process is
@@ -410,7 +413,7 @@ class Writer:
                 name, args = marshal.loads(payload)
                 works.append((index, functools.partial(TASKS[name], *args)))
             except Exception as error:  # noqa: BLE001 - answered to its sender
-                replies[index] = _frame((False, ("failed", f"not a task: {error!r}")))
+                replies[index] = _frame(("error", ("failed", f"not a task: {error!r}")))
         if works:
             with self.app.app_context():
                 try:
@@ -424,7 +427,7 @@ class Writer:
                 try:
                     replies[index] = _frame(_outcome_value(result, error))
                 except ValueError as unmarshallable:  # a task's fault: its sender is told
-                    replies[index] = _frame((False, _error_value(unmarshallable)))
+                    replies[index] = _frame(("error", _error_value(unmarshallable)))
         self.batches += 1
         if self.wal is None:
             self._answer(batch, replies)
@@ -442,7 +445,7 @@ class Writer:
     def _answer(batch, replies, error=None):
         for (connection, _), reply in zip(batch, replies, strict=True):
             if error is not None:
-                reply = _frame((False, _error_value(error)))
+                reply = _frame(("error", _error_value(error)))
             try:
                 connection.sock.sendall(reply)
             except OSError:

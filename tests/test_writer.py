@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from service import ledger, writer
+from service import codes, ledger, structure, writer
 from service.db import DatabaseBusy, database, is_sqlite
 from service.errors import ApiError
-from service.models import ObjectAggregate, Rating
+from service.models import ExtraCriterion, ObjectAggregate, Rating, RatingExtra, Service, UsedCode
 from tests import factories
 
 
@@ -44,8 +44,8 @@ def running_writer(app):
     _forget_the_writer()
 
 
-def _post(client, object_id, **extra):
-    return client.post("/api/v1/ratings", json=factories.rating_payload(object_id, **extra))
+def _post(client, object_id, *scores, **extra):
+    return client.post("/api/v1/ratings", json=factories.rating_payload(object_id, *scores, **extra))
 
 
 def test_ratings_sent_to_the_writer_are_stored_counted_and_chained(client, world, running_writer):
@@ -63,6 +63,29 @@ def test_ratings_sent_to_the_writer_are_stored_counted_and_chained(client, world
         assert (month.n, month.simplicity) == (3, 12)
         assert ledger.verify() == 3
         assert answers[-1].get_json()["receipt"] == ledger.receipt_of(answers[-1].get_json()["id"])
+
+
+def test_a_code_a_service_and_extra_criteria_cross_as_plain_values(client, world, running_writer):
+    with database.connection_context():
+        service = Service.select().order_by(Service.id).first()
+        structure.offer_services(world.zags, [service])
+        comfort = ExtraCriterion.create(owner=world.zags.id, code="comfort", state=ExtraCriterion.APPROVED,
+                                        labels={"ru": "Удобство зала ожидания"})
+    code = codes.display(codes.sign("test-secret", world.zags.id, 7))
+    # Low scores of information and politeness, with their reasons.
+    answer = _post(client, world.zags.id, 5, 1, 5, 1, code=code, service=service.id, extra={"comfort": 4},
+                   reasons=["outdated", "dismissive"], comment="Долго ждали")
+    assert answer.status_code == 201 and running_writer.batches == 1, answer.get_json()
+    assert answer.get_json()["verified"] is True
+    with database.connection_context():
+        rating = Rating.get_by_id(answer.get_json()["id"])
+        assert (rating.service_id, rating.verified, rating.reasons, rating.comment) == (
+            service.id, True, ["dismissive", "outdated"], "Долго ждали")
+        assert [(e.criterion_id, e.value) for e in RatingExtra.select()] == [(comfort.id, 4)]
+        assert UsedCode.get(UsedCode.object == world.zags.id, UsedCode.serial == 7).rating_id == rating.id
+    # The code again: taken, not verified, and said so.
+    again = _post(client, world.zags.id, code=code)
+    assert again.status_code == 201 and again.get_json()["verified"] is False
 
 
 def test_a_retry_through_the_writer_is_answered_as_the_first(client, world, running_writer):
@@ -134,8 +157,8 @@ def test_anything_but_a_registered_task_is_refused_and_the_writer_goes_on(client
         for payload in (marshal.dumps(("os.system", ("true",))), b"\x00not marshal"):
             sock.sendall(writer._LENGTH.pack(len(payload)) + payload)
             header = writer._read_exactly(sock, writer._LENGTH.size)
-            succeeded, value = marshal.loads(writer._read_exactly(sock, writer._LENGTH.unpack(header)[0]))
-            assert not succeeded and value[0] == "failed"
+            kind, value = marshal.loads(writer._read_exactly(sock, writer._LENGTH.unpack(header)[0]))
+            assert (kind, value[0]) == ("error", "failed")
     assert _post(client, world.school.id).status_code == 201
 
 
@@ -271,12 +294,20 @@ def _sockets(pid):
         return 0
 
 
-def _wait_until_listening(pid, deadline):
-    while _sockets(pid) < 1 and time.monotonic() < deadline:
+def _new_writer(group, instead_of=None, timeout=30):
+    """The pid of gunicorn's writer process once it listens (a new one,
+    when ``instead_of`` names the one before)."""
+    deadline = time.monotonic() + timeout
+    found = []
+    while time.monotonic() < deadline:
+        found = [pid for pid in _writer_processes(group) if pid != instead_of]
+        if found and _sockets(found[0]) >= 1:
+            break
         time.sleep(0.05)
-    assert _sockets(pid) >= 1, "the writer did not start listening"
+    assert len(found) == 1 and _sockets(found[0]) >= 1, f"no writer listening: {found}"
     # A worker that found no writer meanwhile waits before it tries again.
     time.sleep(writer.RETRY_SECONDS + 0.2)
+    return found[0]
 
 
 def _rate_over_http(port, object_id):
@@ -298,22 +329,14 @@ def test_gunicorn_runs_a_writer_and_a_killed_one_costs_nothing(app, database_url
     port = _free_port()
     server = _start(database_url, port)
     try:
-        deadline = time.monotonic() + 20
-        while not _writer_processes(server.pid) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        [first] = _writer_processes(server.pid)
-        _wait_until_listening(first, deadline)
+        first = _new_writer(server.pid)
         assert [_rate_over_http(port, school) for _ in range(20)] == [201] * 20
         # Its listening socket and the workers' connections to it.
         assert _sockets(first) >= 2
         os.kill(first, signal.SIGKILL)
         # The workers write themselves meanwhile: nothing is refused.
         assert [_rate_over_http(port, school) for _ in range(10)] == [201] * 10
-        while _writer_processes(server.pid) in ([], [first]) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        [second] = _writer_processes(server.pid)
-        assert second != first
-        _wait_until_listening(second, deadline)
+        second = _new_writer(server.pid, instead_of=first)
         assert [_rate_over_http(port, school) for _ in range(20)] == [201] * 20
         assert _sockets(second) >= 2
     finally:
