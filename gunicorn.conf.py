@@ -26,23 +26,24 @@ access_log_format = '%(t)s %(p)s "%(r)s" %(s)s %(B)s %(D)sus "%(f)s" "%(a)s"'
 
 # One process commits every worker's ratings (service/writer.py): the
 # workers share its batches. OCENKA_WRITER_PROCESS=off leaves each worker
-# to commit its own, as it does whenever the writer is not there.
-_writer = None
+# to commit its own, as it does whenever the writer is not there. Its
+# supervisor is kept on the master, not here: a reload (SIGHUP) reads this
+# file anew.
 
 
 def when_ready(server):
-    global _writer
     if os.environ.get("OCENKA_WRITER_PROCESS", "on").lower() not in ("off", "0", "false", "no"):
         from service.writer import Supervisor
-        _writer = Supervisor()
-        _writer.start()
+        server.ocenka_writer = Supervisor()
+        server.ocenka_writer.start()
 
 
 def on_reload(server):
-    if _writer is not None:
-        _writer.restart()
+    # A new writer with the code as it is now, as the workers get.
+    if getattr(server, "ocenka_writer", None) is not None:
+        server.ocenka_writer.restart()
 
 
 def on_exit(server):
-    if _writer is not None:
-        _writer.stop()
+    if getattr(server, "ocenka_writer", None) is not None:
+        server.ocenka_writer.stop()

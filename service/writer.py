@@ -463,6 +463,7 @@ class Supervisor:
         self.command = command or [sys.executable, "-m", "service.writer"]
         self.process = None
         self.stopping = threading.Event()
+        self.restarting = False
         self.thread = None
 
     def start(self):
@@ -476,6 +477,10 @@ class Supervisor:
             code = self.process.wait()
             if self.stopping.is_set():
                 return
+            if self.restarting:
+                self.restarting = False
+                log.info("the writer process stopped for a reload; starting it with the code as it is now")
+                continue
             log.warning("the writer process exited (%s); starting it again", code)
             # One that cannot start is tried again once a second, not in a loop.
             self.stopping.wait(max(0.0, 1.0 - (time.monotonic() - started)))
@@ -484,6 +489,7 @@ class Supervisor:
         """A new writer, with the code as it is now (gunicorn's reload)."""
         process = self.process
         if process is not None and process.poll() is None:
+            self.restarting = True
             process.terminate()
 
     def stop(self):

@@ -251,6 +251,12 @@ def test_the_supervisor_starts_the_writer_again_when_it_exits():
         while supervisor.process is first and time.monotonic() < deadline:
             time.sleep(0.01)
         assert supervisor.process is not first and supervisor.process.poll() is None
+        # A reload: the running one is stopped and a new one started at once.
+        second = supervisor.process
+        supervisor.restart()
+        while supervisor.process is second and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert second.poll() is not None and supervisor.process.poll() is None
     finally:
         supervisor.stop()
     assert supervisor.process.poll() is not None
