@@ -473,8 +473,12 @@ class Supervisor:
     def _run(self):
         while not self.stopping.is_set():
             started = time.monotonic()
-            self.process = subprocess.Popen(self.command)
-            code = self.process.wait()
+            try:
+                self.process = subprocess.Popen(self.command)
+                code = self.process.wait()
+            except Exception:  # noqa: BLE001 - the supervisor must not die: tried again below
+                log.exception("could not run the writer process")
+                code = None
             if self.stopping.is_set():
                 return
             if self.restarting:

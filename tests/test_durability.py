@@ -34,13 +34,13 @@ def _free_port():
         return s.getsockname()[1]
 
 
-def _start(database_url, port):
+def _start(database_url, port, stderr=subprocess.DEVNULL):
     env = dict(os.environ, OCENKA_DATABASE_URL=database_url, OCENKA_SECRET_KEY="durability",
                OCENKA_RATE_LIMITS="off", OCENKA_BIND=f"127.0.0.1:{port}", OCENKA_WORKERS="2",
                OCENKA_THREADS="4")
     process = subprocess.Popen([str(GUNICORN), "--config", "gunicorn.conf.py", "--access-logfile", "/dev/null",
                                 "wsgi:app"], cwd=ROOT, env=env, start_new_session=True,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                               stdout=subprocess.DEVNULL, stderr=stderr)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)

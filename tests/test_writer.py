@@ -310,7 +310,7 @@ def _new_writer(group, instead_of=None, timeout=30):
         if found and _sockets(found[0]) >= 1:
             break
         time.sleep(0.05)
-    assert len(found) == 1 and _sockets(found[0]) >= 1, f"no writer listening: {found}"
+    assert len(found) == 1 and _sockets(found[0]) >= 1, f"no writer listening: {found} " + subprocess.run(["ps", "-o", "pid,ppid,stat,cmd", "-g", str(group)], capture_output=True, text=True).stdout
     # A worker that found no writer meanwhile waits before it tries again.
     time.sleep(writer.RETRY_SECONDS + 0.2)
     return found[0]
@@ -327,13 +327,14 @@ def _rate_over_http(port, object_id):
 
 
 @pytest.mark.slow
-def test_gunicorn_runs_a_writer_and_a_killed_one_costs_nothing(app, database_url):
+def test_gunicorn_runs_a_writer_and_a_killed_one_costs_nothing(app, database_url, tmp_path):
     from tests.test_durability import _free_port, _start
     with app.app_context(), database.connection_context():
         school = factories.small_world().school.id
     database.close_all()
     port = _free_port()
-    server = _start(database_url, port)
+    log = open(tmp_path / "gunicorn.log", "w")  # noqa: SIM115 - gunicorn writes it; closed below
+    server = _start(database_url, port, stderr=log)
     try:
         first = _new_writer(server.pid)
         assert [_rate_over_http(port, school) for _ in range(20)] == [201] * 20
@@ -345,9 +346,14 @@ def test_gunicorn_runs_a_writer_and_a_killed_one_costs_nothing(app, database_url
         second = _new_writer(server.pid, instead_of=first)
         assert [_rate_over_http(port, school) for _ in range(20)] == [201] * 20
         assert _sockets(second) >= 2
+    except AssertionError:
+        # What gunicorn's master said of its writer.
+        print((tmp_path / "gunicorn.log").read_text())
+        raise
     finally:
         os.killpg(server.pid, signal.SIGKILL)
         server.wait()
+        log.close()
     with app.app_context(), database.connection_context():
         assert Rating.select().count() == 50
         assert ledger.verify() == 50
