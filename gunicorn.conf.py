@@ -1,5 +1,8 @@
 """gunicorn settings for ``scripts/run``; override any with GUNICORN_CMD_ARGS."""
 import os
+import signal
+import subprocess
+import sys
 
 bind = os.environ.get("OCENKA_BIND", "127.0.0.1:8000")
 # Threads share each worker's pooled database connections and keep
@@ -26,24 +29,29 @@ access_log_format = '%(t)s %(p)s "%(r)s" %(s)s %(B)s %(D)sus "%(f)s" "%(a)s"'
 
 # One process commits every worker's ratings (service/writer.py): the
 # workers share its batches. OCENKA_WRITER_PROCESS=off leaves each worker
-# to commit its own, as it does whenever the writer is not there. Its
-# supervisor is kept on the master, not here: a reload (SIGHUP) reads this
-# file anew.
+# to commit its own, as it does whenever the writer is not there. Started
+# here, before the workers are forked, through a supervisor process that
+# restarts it; its handle is kept on the master, not in this file, which a
+# reload (SIGHUP) reads anew.
 
 
 def when_ready(server):
     if os.environ.get("OCENKA_WRITER_PROCESS", "on").lower() not in ("off", "0", "false", "no"):
-        from service.writer import Supervisor
-        server.ocenka_writer = Supervisor()
-        server.ocenka_writer.start()
+        server.ocenka_writer = subprocess.Popen([sys.executable, "-m", "service.writer", "--supervise"])
 
 
 def on_reload(server):
     # A new writer with the code as it is now, as the workers get.
-    if getattr(server, "ocenka_writer", None) is not None:
-        server.ocenka_writer.restart()
+    supervisor = getattr(server, "ocenka_writer", None)
+    if supervisor is not None and supervisor.poll() is None:
+        supervisor.send_signal(signal.SIGHUP)
 
 
 def on_exit(server):
-    if getattr(server, "ocenka_writer", None) is not None:
-        server.ocenka_writer.stop()
+    supervisor = getattr(server, "ocenka_writer", None)
+    if supervisor is not None and supervisor.poll() is None:
+        supervisor.terminate()
+        try:
+            supervisor.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            supervisor.kill()

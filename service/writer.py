@@ -27,8 +27,9 @@ A write crosses the socket as the name of a function registered with
 ``task`` and its arguments, plain values in ``marshal``'s format: no code
 travels, and the other end of the socket must run as the same user (the
 socket is in Linux's abstract namespace, which has no file permissions).
-``gunicorn.conf.py`` starts the writer beside the workers and starts it
-again should it exit; ``python -m service.writer`` runs one by hand.
+``gunicorn.conf.py`` starts the writer beside the workers, through a
+process that starts it again should it exit (``Supervisor``);
+``python -m service.writer`` runs one by hand.
 """
 import functools
 import hashlib
@@ -455,39 +456,56 @@ class Writer:
 # -- running it beside gunicorn -----------------------------------------------------
 
 class Supervisor:
-    """Runs ``python -m service.writer`` and starts it again when it exits
-    (gunicorn.conf.py). The workers do not wait for it: until it listens,
-    and whenever it is gone, they write themselves."""
+    """Runs ``python -m service.writer`` and starts it again when it exits,
+    in a process of its own (``python -m service.writer --supervise``),
+    which gunicorn's master starts before its workers (gunicorn.conf.py).
+
+    Not a thread of the master: starting a process from a thread while the
+    master forks a worker let the worker inherit the pipe through which the
+    new process reports its start, and the thread waited on it for ever (the
+    first writer ran, the next was never started). The workers do not wait
+    for the writer: until it listens, and whenever it is gone, they write
+    themselves."""
 
     def __init__(self, command=None):
         self.command = command or [sys.executable, "-m", "service.writer"]
         self.process = None
-        self.stopping = threading.Event()
+        self.stopping = False
         self.restarting = False
-        self.thread = None
 
-    def start(self):
-        self.thread = threading.Thread(target=self._run, name="writer-supervisor", daemon=True)
-        self.thread.start()
+    def run(self, parent=None, poll=1.0):
+        """Until ``stop`` or, when ``parent`` is given, until that process is
+        gone; then the writer is stopped too."""
+        try:
+            while not self.stopping:
+                started = time.monotonic()
+                try:
+                    self.process = subprocess.Popen(self.command)
+                    code = self._wait(parent, poll)
+                except Exception:  # noqa: BLE001 - the supervisor must not die: tried again below
+                    log.exception("could not run the writer process")
+                    code = None
+                if self.stopping:
+                    return
+                if self.restarting:
+                    self.restarting = False
+                    log.info("the writer process stopped for a reload; starting it with the code as it is now")
+                    continue
+                log.warning("the writer process exited (%s); starting it again", code)
+                # One that cannot start is tried again once a second, not in a loop.
+                time.sleep(max(0.0, 1.0 - (time.monotonic() - started)))
+        finally:
+            self._end_writer()
 
-    def _run(self):
-        while not self.stopping.is_set():
-            started = time.monotonic()
+    def _wait(self, parent, poll):
+        while True:
             try:
-                self.process = subprocess.Popen(self.command)
-                code = self.process.wait()
-            except Exception:  # noqa: BLE001 - the supervisor must not die: tried again below
-                log.exception("could not run the writer process")
-                code = None
-            if self.stopping.is_set():
-                return
-            if self.restarting:
-                self.restarting = False
-                log.info("the writer process stopped for a reload; starting it with the code as it is now")
-                continue
-            log.warning("the writer process exited (%s); starting it again", code)
-            # One that cannot start is tried again once a second, not in a loop.
-            self.stopping.wait(max(0.0, 1.0 - (time.monotonic() - started)))
+                return self.process.wait(timeout=poll)
+            except subprocess.TimeoutExpired:
+                if parent is not None and os.getppid() != parent:
+                    self.stopping = True
+                if self.stopping:
+                    return None
 
     def restart(self):
         """A new writer, with the code as it is now (gunicorn's reload)."""
@@ -497,7 +515,10 @@ class Supervisor:
             process.terminate()
 
     def stop(self):
-        self.stopping.set()
+        """Ends ``run`` within its poll; the writer is stopped there."""
+        self.stopping = True
+
+    def _end_writer(self):
         process = self.process
         if process is not None and process.poll() is None:
             process.terminate()
@@ -505,6 +526,20 @@ class Supervisor:
                 process.wait(timeout=WAIT_SECONDS)
             except subprocess.TimeoutExpired:
                 process.kill()
+                process.wait()
+
+
+def supervise():
+    """``python -m service.writer --supervise``: SIGHUP restarts the writer,
+    SIGTERM stops both; a master gone stops both too."""
+    import signal  # noqa: PLC0415
+
+    logging.basicConfig(level=logging.INFO)
+    supervisor = Supervisor()
+    signal.signal(signal.SIGHUP, lambda *_: supervisor.restart())
+    signal.signal(signal.SIGTERM, lambda *_: supervisor.stop())
+    signal.signal(signal.SIGINT, lambda *_: supervisor.stop())
+    supervisor.run(parent=os.getppid())
 
 
 def main():
@@ -537,5 +572,5 @@ def main():
 if __name__ == "__main__":
     # Run as ``python -m``, this file is ``__main__``: the tasks register in
     # ``service.writer``, the module the rest of the service imports.
-    from service.writer import main as main_of_the_module
-    main_of_the_module()
+    from service import writer as the_module
+    the_module.supervise() if sys.argv[1:] == ["--supervise"] else the_module.main()

@@ -241,7 +241,8 @@ def test_the_wal_sync_syncs_the_wal_and_once_its_directory(tmp_path, monkeypatch
 
 def test_the_supervisor_starts_the_writer_again_when_it_exits():
     supervisor = writer.Supervisor([sys.executable, "-c", "import time; time.sleep(60)"])
-    supervisor.start()
+    thread = threading.Thread(target=supervisor.run, kwargs={"poll": 0.02}, daemon=True)
+    thread.start()
     try:
         deadline = time.monotonic() + 10
         while supervisor.process is None and time.monotonic() < deadline:
@@ -259,9 +260,18 @@ def test_the_supervisor_starts_the_writer_again_when_it_exits():
         assert second.poll() is not None and supervisor.process.poll() is None
     finally:
         supervisor.stop()
-    assert supervisor.process.poll() is not None
-    supervisor.thread.join(5)
-    assert not supervisor.thread.is_alive()
+    thread.join(5)
+    # Stopped, and the writer with it.
+    assert not thread.is_alive() and supervisor.process.poll() is not None
+
+
+def test_the_supervisor_stops_with_its_parent():
+    # gunicorn's master killed: the supervisor ends, and its writer with it.
+    supervisor = writer.Supervisor([sys.executable, "-c", "import time; time.sleep(60)"])
+    thread = threading.Thread(target=supervisor.run, kwargs={"parent": os.getppid() + 1, "poll": 0.02}, daemon=True)
+    thread.start()
+    thread.join(10)
+    assert not thread.is_alive() and supervisor.process.poll() is not None
 
 
 def test_a_writer_stops_once_its_parent_is_gone(app):
@@ -280,7 +290,8 @@ def test_a_writer_stops_once_its_parent_is_gone(app):
 
 
 def _writer_processes(group):
-    """Pids of the writer processes in gunicorn's process group."""
+    """Pids of the writer processes in gunicorn's process group (not their
+    supervisor's)."""
     found = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -288,7 +299,7 @@ def _writer_processes(group):
             command = (stat.parent / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if int(fields[2]) == group and b"service.writer" in command:
+        if int(fields[2]) == group and b"service.writer" in command and b"--supervise" not in command:
             found.append(int(stat.parent.name))
     return found
 
