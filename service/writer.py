@@ -402,7 +402,12 @@ class Writer:
             data = b""
         if not data:
             self.selector.unregister(connection.sock)
-            connection.sock.close()
+            if self.wal is None:
+                connection.sock.close()
+            else:
+                # After the answers still on their way to it: closed now, its
+                # number could go to the next connection and an answer with it.
+                self.wal.after(lambda error: connection.sock.close())
             return []
         connection.buffer += data
         return [(connection, payload) for payload in connection.frames()]
