@@ -14,6 +14,7 @@ import threading
 import time
 from pathlib import Path
 
+import peewee
 import pytest
 
 from service import codes, ledger, structure, writer
@@ -112,8 +113,8 @@ def test_a_limit_refused_in_the_writer_is_a_429_with_retry_after(client, world, 
 
 def test_errors_cross_the_socket_as_the_worker_would_have_raised_them():
     refused = writer._error_from(writer._error_value(ApiError({"x": ["no"]}, status=429, headers={"A": "1"})))
-    assert (type(refused), refused.errors, refused.status, refused.headers) == (ApiError, {"x": ["no"]}, 429, {"A": "1"})
-    import peewee
+    assert (type(refused), refused.errors, refused.status, refused.headers) == (
+        ApiError, {"x": ["no"]}, 429, {"A": "1"})
     assert isinstance(writer._error_from(writer._error_value(peewee.IntegrityError("dup"))), peewee.IntegrityError)
     busy = writer._error_from(writer._error_value(DatabaseBusy("no turn")))
     assert isinstance(busy, DatabaseBusy)
@@ -321,7 +322,10 @@ def _new_writer(group, instead_of=None, timeout=30):
         if found and _sockets(found[0]) >= 1:
             break
         time.sleep(0.05)
-    assert len(found) == 1 and _sockets(found[0]) >= 1, f"no writer listening: {found} " + subprocess.run(["ps", "-o", "pid,ppid,stat,cmd", "-g", str(group)], capture_output=True, text=True).stdout
+    if len(found) != 1 or _sockets(found[0]) < 1:
+        group_now = subprocess.run(["ps", "-o", "pid,ppid,stat,cmd", "-g", str(group)], capture_output=True,
+                                   text=True).stdout
+        pytest.fail(f"no writer listening: {found}\n{group_now}")
     # A worker that found no writer meanwhile waits before it tries again.
     time.sleep(writer.RETRY_SECONDS + 0.2)
     return found[0]
