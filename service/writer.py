@@ -578,4 +578,7 @@ if __name__ == "__main__":
     # Run as ``python -m``, this file is ``__main__``: the tasks register in
     # ``service.writer``, the module the rest of the service imports.
     from service import writer as the_module
-    the_module.supervise() if sys.argv[1:] == ["--supervise"] else the_module.main()
+    if sys.argv[1:] == ["--supervise"]:
+        the_module.supervise()
+    else:
+        the_module.main()
