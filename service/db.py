@@ -503,12 +503,12 @@ class WriteGroup:
             return database.atomic(lock_type="IMMEDIATE")
         return database.atomic()
 
-    def commit_all(self, works, timeout=None):
+    def commit_all(self, works):
         """Runs ``works`` as one batch in the writer's turn and returns each
         one's ``(result, error)``: the writer process's batches
         (service/writer.py), whose callers wait elsewhere."""
         batch = [_Write(work) for work in works]
-        with self.queue.turn(timeout):
+        with self.queue.turn():
             self._commit_batch(batch)
         return [(write.result, write.error) for write in batch]
 

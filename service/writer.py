@@ -239,7 +239,6 @@ class WalSync:
         self.waiting = []
         self.condition = threading.Condition()
         self.stopping = False
-        self.syncs = 0
         self.thread = threading.Thread(target=self._run, name="wal-sync", daemon=True)
         self.thread.start()
 
@@ -288,7 +287,6 @@ class WalSync:
             finally:
                 os.close(directory)
         os.fdatasync(self.fd)
-        self.syncs += 1
 
 
 class _Connection:
