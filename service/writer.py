@@ -15,13 +15,12 @@ SQLite, the advisory lock on PostgreSQL) and answers each write once its
 commit is on disk. A worker that cannot reach the writer runs the write
 itself, as before; nothing else changes.
 
-On SQLite the writer commits without waiting for the disk and a thread of
-its own syncs the WAL for every batch committed meanwhile (``WalSync``),
-while the next batch runs; each write is answered after the sync that
-covers it. A batch's rows are visible to readers from its commit, a
-fraction of a millisecond before they are on disk: a power cut in between
-loses a rating that nobody was told was taken, as it would have had it
-come a moment later.
+Each batch commits as every write does here, waiting for the disk
+(SQLite's synchronous=FULL, PostgreSQL's synchronous commit): one sync
+for the batch, and nobody is answered, nor does a reader see the batch,
+before it is on disk. Syncing the WAL from a thread of the writer's own
+instead, while the next batch ran, cost the writer a sixth more CPU per
+rating for the hand-overs between the threads (docs/benchmarks.md).
 
 A write crosses the socket as the name of a function registered with
 ``task`` and its arguments, plain values in ``marshal``'s format: no code
@@ -47,7 +46,7 @@ import time
 
 import peewee
 
-from service.db import WAIT_SECONDS, DatabaseBusy, database, grouped_write, is_sqlite, run, unavailable_reason
+from service.db import WAIT_SECONDS, DatabaseBusy, database, grouped_write, is_sqlite, unavailable_reason
 from service.errors import ApiError
 
 log = logging.getLogger(__name__)
@@ -220,75 +219,6 @@ def _send(name, args):
 
 # -- the writer's side ------------------------------------------------------------
 
-class WalSync:
-    """Makes an SQLite database's committed transactions durable: one
-    fdatasync of its WAL, from a thread of its own, for every batch
-    committed since the last one.
-
-    The writer commits with synchronous=NORMAL, which writes the WAL but
-    does not wait for the disk. Between checkpoints the WAL is only
-    appended to, and SQLite syncs it before a checkpoint and the database
-    file after one, so a sync after a commit covers that commit whatever
-    happened in between. A WAL file made anew (after every connection had
-    closed) gets its directory synced once too, as SQLite's own sync does."""
-
-    def __init__(self, database_path):
-        self.path = f"{database_path}-wal"
-        self.directory = os.path.dirname(os.path.abspath(database_path))
-        self.fd = self.inode = None
-        self.waiting = []
-        self.condition = threading.Condition()
-        self.stopping = False
-        self.thread = threading.Thread(target=self._run, name="wal-sync", daemon=True)
-        self.thread.start()
-
-    def after(self, answer):
-        """Calls ``answer(error)`` once everything committed so far is on
-        disk (``error`` None) or could not be put there."""
-        with self.condition:
-            self.waiting.append(answer)
-            self.condition.notify()
-
-    def stop(self):
-        with self.condition:
-            self.stopping = True
-            self.condition.notify()
-        self.thread.join()
-
-    def _run(self):
-        while True:
-            with self.condition:
-                while not self.waiting and not self.stopping:
-                    self.condition.wait()
-                if not self.waiting:
-                    return
-                answers, self.waiting = self.waiting, []
-            try:
-                self.sync()
-                error = None
-            except OSError as failed:
-                log.error("could not sync the WAL: %s", failed)
-                error = peewee.OperationalError(f"disk I/O error: {failed}")
-            for answer in answers:
-                answer(error)
-
-    def sync(self):
-        try:
-            inode = os.stat(self.path).st_ino
-        except FileNotFoundError:
-            return  # checkpointed into the database file, synced, and removed
-        if inode != self.inode:
-            if self.fd is not None:
-                os.close(self.fd)
-            self.fd, self.inode = os.open(self.path, os.O_RDONLY), inode
-            directory = os.open(self.directory, os.O_RDONLY)
-            try:
-                os.fsync(directory)
-            finally:
-                os.close(directory)
-        os.fdatasync(self.fd)
-
-
 class _Connection:
     __slots__ = ("sock", "buffer")
 
@@ -316,8 +246,6 @@ class Writer:
         self.stopping = False
         self.batches = 0
         self.last_batch = 0.0
-        self.relaxed = None  # the connection set to commit without syncing
-        self.wal = None
         with app.app_context():
             self.name = address(database.obj)
 
@@ -333,16 +261,10 @@ class Writer:
         self.listener.listen(256)
         self.listener.setblocking(False)
         self.selector.register(self.listener, selectors.EVENT_READ)
-        with self.app.app_context():
-            if is_sqlite(database.obj):
-                self.wal = WalSync(database.obj.database)
         return True
 
     def close(self):
-        """Answers what is committed, stops listening and hangs up (a bound
-        writer, served or not)."""
-        if self.wal is not None:
-            self.wal.stop()
+        """Stops listening and hangs up (a bound writer, served or not)."""
         for key in list(self.selector.get_map().values()):
             self.selector.unregister(key.fileobj)
             key.fileobj.close()
@@ -400,12 +322,7 @@ class Writer:
             data = b""
         if not data:
             self.selector.unregister(connection.sock)
-            if self.wal is None:
-                connection.sock.close()
-            else:
-                # After the answers still on their way to it: closed now, its
-                # number could go to the next connection and an answer with it.
-                self.wal.after(lambda error: connection.sock.close())
+            connection.sock.close()
             return []
         connection.buffer += data
         return [(connection, payload) for payload in connection.frames()]
@@ -422,10 +339,8 @@ class Writer:
             with self.app.app_context():
                 try:
                     with database.connection_context():
-                        self._relax()
                         outcomes = database.obj.write_group.commit_all([work for _, work in works])
                 except Exception as error:  # noqa: BLE001 - no turn, no connection: each sender is told
-                    self.relaxed = None
                     outcomes = [(None, error)] * len(works)
             for (index, _), (result, error) in zip(works, outcomes, strict=True):
                 try:
@@ -433,23 +348,7 @@ class Writer:
                 except ValueError as unmarshallable:  # a task's fault: its sender is told
                     replies[index] = _frame(("error", _error_value(unmarshallable)))
         self.batches += 1
-        if self.wal is None:
-            self._answer(batch, replies)
-        else:
-            self.wal.after(lambda error: self._answer(batch, replies, error))
-
-    def _relax(self):
-        # Durability comes from WalSync; once per connection of the pool.
-        connection = database.connection()
-        if self.wal is not None and self.relaxed is not connection:
-            run("PRAGMA synchronous = NORMAL")
-            self.relaxed = connection
-
-    @staticmethod
-    def _answer(batch, replies, error=None):
         for (connection, _), reply in zip(batch, replies, strict=True):
-            if error is not None:
-                reply = _frame(("error", _error_value(error)))
             try:
                 connection.sock.sendall(reply)
             except OSError:

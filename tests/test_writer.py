@@ -1,7 +1,7 @@
 """The writer process (service/writer.py): ratings sent to it are stored
 as the workers would store them, refusals and errors come back as they
-would have been raised, nobody is answered before the WAL is on disk, and
-a worker with no writer to reach writes itself."""
+would have been raised, nobody is answered before the batch is on disk,
+and a worker with no writer to reach writes itself."""
 import http.client
 import json
 import marshal
@@ -173,71 +173,20 @@ def test_a_second_writer_for_the_same_database_does_not_start(app, running_write
     assert not writer.Writer(app).bind()
 
 
-@pytest.fixture
-def sqlite_only(app):
+@writer.task("tests.synchronous")
+def _synchronous():
+    return database.execute_sql("PRAGMA synchronous").fetchone()[0]
+
+
+def test_the_writers_batches_wait_for_the_disk(app, running_writer):
     if not is_sqlite():
-        pytest.skip("the WAL is SQLite's")
-
-
-def test_nobody_is_answered_before_the_wal_is_synced(client, world, running_writer, sqlite_only):
-    release, syncing = threading.Event(), threading.Event()
-    real_sync = running_writer.wal.sync
-
-    def held_sync():
-        syncing.set()
-        release.wait(10)
-        real_sync()
-
-    running_writer.wal.sync = held_sync
-    answers = []
-    # A thread of its own, which hangs up its own connection to the writer.
-    poster = threading.Thread(target=lambda: (answers.append(_post(client, world.school.id)), writer._drop()))
-    poster.start()
-    assert syncing.wait(5)
-    time.sleep(0.2)
-    # Committed (the writer's connection does not wait for the disk) and
-    # not answered until the sync is done.
-    assert answers == []
-    with database.connection_context():
-        assert Rating.select().count() == 1
-        # Everyone else's commits still wait for the disk themselves.
-        assert database.execute_sql("PRAGMA synchronous").fetchone()[0] == 2  # FULL
-    release.set()
-    poster.join(5)
-    assert answers[0].status_code == 201
-
-
-def test_a_failed_sync_fails_its_batch(client, world, running_writer, sqlite_only):
-    def failing_sync():
-        raise OSError(5, "Input/output error")
-
-    running_writer.wal.sync = failing_sync
-    answer = _post(client, world.school.id)
-    assert answer.status_code == 503
-
-
-def test_the_wal_sync_syncs_the_wal_and_once_its_directory(tmp_path, monkeypatch):
-    path = tmp_path / "db.sqlite3"
-    (tmp_path / "db.sqlite3-wal").write_bytes(b"frames")
-    synced = []
-    real_fsync, real_fdatasync = os.fsync, os.fdatasync
-    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(("fsync", os.readlink(f"/proc/self/fd/{fd}"))),
-                                                 real_fsync(fd)))
-    monkeypatch.setattr(os, "fdatasync", lambda fd: (synced.append(("fdatasync", os.readlink(f"/proc/self/fd/{fd}"))),
-                                                     real_fdatasync(fd)))
-    wal = writer.WalSync(str(path))
-    try:
-        wal.sync()
-        wal.sync()
-        assert synced == [("fsync", str(tmp_path)), ("fdatasync", f"{path}-wal"), ("fdatasync", f"{path}-wal")]
-        (tmp_path / "db.sqlite3-wal").unlink()
-        wal.sync()  # checkpointed and gone: nothing to sync
-        (tmp_path / "db.sqlite3-wal").write_bytes(b"new")
-        synced.clear()
-        wal.sync()
-        assert synced == [("fsync", str(tmp_path)), ("fdatasync", f"{path}-wal")]
-    finally:
-        wal.stop()
+        pytest.skip("PostgreSQL's commits wait for the disk whatever the connection")
+    before = running_writer.batches
+    with app.app_context():
+        # Run in the writer's batch, on its connection: SQLite syncs the WAL
+        # in each commit, before any reader sees it or its sender is answered.
+        assert writer.grouped("tests.synchronous", ()) == 2  # FULL
+    assert running_writer.batches == before + 1
 
 
 def test_the_supervisor_starts_the_writer_again_when_it_exits():
