@@ -42,7 +42,9 @@ ROTATION, ADDRESS, NETWORK, BURST = "rotation", "address", "network", "burst"
 
 _SINCE = "SELECT COUNT(*) FROM rating WHERE {column} = ? AND object_id = ? AND created > ?"
 _ADDRESS = _SINCE.format(column="address_hash")
-_NETWORK = _SINCE.format(column="network_hash")
+# The last term names the partial index of IPv6 networks (service/models.py)
+# and leaves out no rating of the network asked for (not an IPv4 address).
+_NETWORK = _SINCE.format(column="network_hash") + " AND network_hash != address_hash"
 _CLIENTS = ("SELECT COUNT(DISTINCT client_hash) FROM rating WHERE address_hash = ? AND object_id = ? "
             "AND created > ? AND client_hash <> ?")
 _COUNTED = "SELECT COUNT(*) FROM rating WHERE status = ? AND object_id = ? AND created > ? AND created <= ?"

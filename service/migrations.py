@@ -103,6 +103,17 @@ def _v27_no_index_of_a_ratings_object_alone(db):
     db.execute_sql('DROP INDEX IF EXISTS "rating_object_id"')
 
 
+def _v28_partial_rating_indexes(db):
+    # Whole indexes before, named by peewee: every rating was written to
+    # each, though their readers look only for the ratings the partial
+    # ones now hold; and the aggregates' indexes of their first key
+    # column, which their primary keys serve.
+    for name in ("rating_service_id", "rating_comment_status_created", "rating_network_hash_object_id_created",
+                 "object_aggregate_object_id", "rollup_aggregate_organization_id", "service_aggregate_object_id"):
+        db.execute_sql(f'DROP INDEX IF EXISTS "{name}"')
+    _add_missing_indexes(db, models.Rating)
+
+
 def _v13_ledger(db):
     db.create_tables(models.LEDGER_TABLES, safe=True)
     from service import ledger
@@ -232,4 +243,6 @@ MIGRATIONS = [
      _v26_rollup_index_of_keys),
     (27, "ratings: no index of the object alone (the one of object and time serves), one write less per rating",
      _v27_no_index_of_a_ratings_object_alone),
+    (28, "ratings: partial indexes of the ratings naming a service, of pending comments and of IPv6 networks; "
+         "the aggregates without indexes their primary keys serve", _v28_partial_rating_indexes),
 ]

@@ -6,7 +6,7 @@ import re
 
 from peewee import (
     AutoField, BigIntegerField, BlobField, BooleanField, CharField, CompositeKey, DateField, DateTimeField, DeferredForeignKey,
-    ForeignKeyField, IntegerField, SmallIntegerField, TextField,
+    ForeignKeyField, IntegerField, SmallIntegerField, SQL, TextField,
 )
 
 from service.db import BaseModel, JSONField
@@ -193,7 +193,8 @@ class Rating(BaseModel):
     # object, and each index is one more B-tree every rating is written to
     # in the one writer's turn (schema version 27).
     object = ForeignKeyField(RatableObject, backref="ratings", index=False)
-    service = ForeignKeyField(Service, null=True, backref="ratings")
+    # Indexed only where given (below): most ratings name no service.
+    service = ForeignKeyField(Service, null=True, backref="ratings", index=False)
     simplicity = SmallIntegerField()
     information = SmallIntegerField()
     timeliness = SmallIntegerField()
@@ -228,10 +229,7 @@ class Rating(BaseModel):
             # The moderator's held ratings, per object.
             (("status", "object", "created"), False),
             (("address_hash", "created"), False),
-            (("network_hash", "object", "created"), False),
             (("object", "created"), False),
-            # The moderator's queue: pending comments, oldest first.
-            (("comment_status", "created"), False),
         )
 
     @property
@@ -241,6 +239,20 @@ class Rating(BaseModel):
     @property
     def overall(self):
         return sum(self.scores.values()) / len(BASE_CRITERIA)
+
+
+# Partial indexes: each rating is written to every index of its table in
+# the one writer's turn, and these hold only the few ratings their readers
+# look for (schema version 28).
+Rating.add_index(Rating.index(Rating.service, name="rating_named_service").where(Rating.service.is_null(False)))
+# The moderator's queue: pending comments, oldest first.
+Rating.add_index(Rating.index(Rating.created, name="rating_pending_comment")
+                 .where(SQL(f"comment_status = '{Rating.COMMENT_PENDING}'")))
+# An IPv6 /64's ratings, for the held-ratings rule of networks
+# (service/holding.py); an IPv4 address is its own network, already in the
+# index of addresses.
+Rating.add_index(Rating.index(Rating.network_hash, Rating.object, Rating.created, name="rating_ipv6_network")
+                 .where(Rating.network_hash != Rating.address_hash))
 
 
 class RatingExtra(BaseModel):
@@ -274,7 +286,8 @@ class ObjectAggregate(PeriodSums):
     ``2026-Q4``, ``2026-H2``, ``2026``, ``all``), updated in the same
     transaction as each rating. Sums, not means, so that adding up objects
     and periods is exact."""
-    object = ForeignKeyField(RatableObject, backref="aggregates", on_delete="CASCADE")
+    # Looked up by the primary key, which starts with the object.
+    object = ForeignKeyField(RatableObject, backref="aggregates", on_delete="CASCADE", index=False)
 
     class Meta:
         primary_key = CompositeKey("object", "period")
@@ -287,7 +300,7 @@ class RollupAggregate(PeriodSums):
     that a ranking reads one row per organization and an organization's
     figures one row. Updated with each rating; rebuilt from
     ``ObjectAggregate`` whenever roll-up membership changes."""
-    organization = ForeignKeyField(RatableObject, backref="rollup_aggregates", on_delete="CASCADE")
+    organization = ForeignKeyField(RatableObject, backref="rollup_aggregates", on_delete="CASCADE", index=False)
 
     class Meta:
         primary_key = CompositeKey("organization", "period")
@@ -303,7 +316,7 @@ class ServiceAggregate(PeriodSums):
     rating like the others, so that the reports' figures per service are
     sums of stored rows, never a scan of the ratings. A rating without a
     service is in no row of this table."""
-    object = ForeignKeyField(RatableObject, backref="service_aggregates", on_delete="CASCADE")
+    object = ForeignKeyField(RatableObject, backref="service_aggregates", on_delete="CASCADE", index=False)
     service = ForeignKeyField(Service, backref="aggregates", on_delete="CASCADE")
 
     class Meta:
