@@ -106,15 +106,21 @@ def _frame(value):
     return _LENGTH.pack(len(payload)) + payload
 
 
-def _read_exactly(sock, size):
-    chunks = []
-    while size:
-        chunk = sock.recv(size)
+def _read_frame(sock):
+    """The payload of the one frame on its way: a worker has one write out
+    at a time. Read whole where it fits, as an answer does: each call to
+    the socket gives up the interpreter's lock, which a busy worker's
+    thread then waits to win back."""
+    data = b""
+    while True:
+        chunk = sock.recv(1 << 16)
         if not chunk:
             raise EOFError("the writer closed the connection")
-        chunks.append(chunk)
-        size -= len(chunk)
-    return b"".join(chunks)
+        data += chunk
+        if len(data) >= _LENGTH.size:
+            end = _LENGTH.size + _LENGTH.unpack_from(data)[0]
+            if len(data) >= end:
+                return data[_LENGTH.size:end]
 
 
 # -- errors across the socket ---------------------------------------------------------
@@ -201,8 +207,7 @@ def _send(name, args):
             return _NOT_SENT
     try:
         _client.sock.sendall(_frame((name, args)))
-        header = _read_exactly(_client.sock, _LENGTH.size)
-        kind, value = marshal.loads(_read_exactly(_client.sock, _LENGTH.unpack(header)[0]))
+        kind, value = marshal.loads(_read_frame(_client.sock))
     except socket.timeout:
         _drop()
         raise DatabaseBusy("the writer process did not answer in time") from None

@@ -111,6 +111,17 @@ def test_a_limit_refused_in_the_writer_is_a_429_with_retry_after(client, world, 
         assert Rating.select().count() == 3
 
 
+def test_an_object_not_published_is_refused_in_the_writers_transaction(client, world, running_writer):
+    # Nothing in the rating asks the worker to read the object first: the
+    # writer finds it unpublished, in the transaction the rating would
+    # have been stored in.
+    answer = _post(client, world.hidden.id)
+    assert answer.status_code == 404 and "object" in answer.get_json()["errors"]
+    assert running_writer.batches == 1
+    with database.connection_context():
+        assert Rating.select().count() == 0
+
+
 def test_errors_cross_the_socket_as_the_worker_would_have_raised_them():
     refused = writer._error_from(writer._error_value(ApiError({"x": ["no"]}, status=429, headers={"A": "1"})))
     assert (type(refused), refused.errors, refused.status, refused.headers) == (
@@ -157,10 +168,25 @@ def test_anything_but_a_registered_task_is_refused_and_the_writer_goes_on(client
         sock.connect(running_writer.name)
         for payload in (marshal.dumps(("os.system", ("true",))), b"\x00not marshal"):
             sock.sendall(writer._LENGTH.pack(len(payload)) + payload)
-            header = writer._read_exactly(sock, writer._LENGTH.size)
-            kind, value = marshal.loads(writer._read_exactly(sock, writer._LENGTH.unpack(header)[0]))
+            kind, value = marshal.loads(writer._read_frame(sock))
             assert (kind, value[0]) == ("error", "failed")
     assert _post(client, world.school.id).status_code == 201
+
+
+def test_a_frame_arriving_in_pieces_is_read_whole():
+    left, right = socket.socketpair(socket.AF_UNIX)
+    with left, right:
+        right.settimeout(5)
+        frame = writer._frame(("ok", (7, "x" * 100_000)))
+        # Two bytes of the length first, then the rest in uneven pieces.
+        pieces = [frame[:2], frame[2:9], frame[9:70_000], frame[70_000:]]
+        sender = threading.Thread(target=lambda: [(left.sendall(p), time.sleep(0.01)) for p in pieces])
+        sender.start()
+        assert marshal.loads(writer._read_frame(right)) == ("ok", (7, "x" * 100_000))
+        sender.join(5)
+        left.close()
+        with pytest.raises(EOFError):
+            writer._read_frame(right)
 
 
 def test_the_peer_check_knows_its_own_user():
