@@ -59,15 +59,19 @@ def _code_status(reading, verified):
     return codes.USED if reading.status == codes.UNUSED else reading.status
 
 
+_NOT_PUBLISHED = {"object": ["no published object with this id"]}
+
+
 def ratable(object_id):
     """The published object, with just the columns taking a rating needs."""
     row = run("SELECT id, kind, organization_id FROM ratable_object WHERE id = ? AND published = ?",
               (object_id, True)).fetchone()
     if row is None:
-        raise ApiError({"object": ["no published object with this id"]}, status=404)
+        raise ApiError(_NOT_PUBLISHED, status=404)
     return RatableObject(id=row[0], kind=row[1], organization=row[2])
 
 
+_PUBLISHED = "SELECT 1 FROM ratable_object WHERE id = ? AND published = ?"
 _COLUMNS = ("object_id", "service_id", "simplicity", "information", "timeliness", "politeness", "reasons", "comment",
             "comment_status", "channel", "created", "month", "client_token", "client_hash", "address_hash",
             "network_hash", "status", "verified")
@@ -140,8 +144,11 @@ def submit(payload, client_signals, config):
 def _take(data, client_signals, config):
     """``submit`` once a retry carrying a code has been looked for: stores
     the rating, or answers as before when its token was stored already."""
-    obj = ratable(data["object"])
-    extras = check_against_questionnaire(obj, data)
+    # Whether the object is published is asked in the rating's own
+    # transaction (``_store``); read here only for what else is checked
+    # against it.
+    obj = ratable(data["object"]) if data["service"] is not None or data["extra"] or data["code"] else None
+    extras = check_against_questionnaire(obj, data) if obj is not None else {}
     reading = codes.read(config["SECRET_KEY"], obj, data["code"]) if data["code"] else None
     address, user_agent = client_signals
     client = limits.identify(config["SECRET_KEY"], address, user_agent, data["device_token"])
@@ -149,7 +156,7 @@ def _take(data, client_signals, config):
     hold_rules = holding.rules(config)
     # Plain values only: the writer process may store it (service/writer.py).
     taken = writer.grouped("rating", (
-        obj.id, data["service"], data["scores"], sorted(set(data["reasons"])), comment, data["channel"],
+        data["object"], data["service"], data["scores"], sorted(set(data["reasons"])), comment, data["channel"],
         data["client_token"], (client.client_hash, client.address_hash, client.network_hash),
         (reading.status, reading.owner, reading.serial) if reading is not None else None,
         [(c.id, v) for c, v in extras.items()], bool(config["RATE_LIMITS"]), config["TIMEZONE"], hold_rules))
@@ -169,6 +176,9 @@ def _store(object_id, service, scores, reasons, comment, channel, client_token, 
     and its arguments, plain values. Grouped writes take turns on both
     databases, so two racing requests of one address cannot both slip under
     a limit."""
+    if run(_PUBLISHED, (object_id, True)).fetchone() is None:
+        # Unpublished since its sender looked, or never was.
+        return ApiError(_NOT_PUBLISHED, status=404)
     client = limits.Client(*client)
     reading = codes.Reading(*reading) if reading is not None else None
     if rate_limits:
