@@ -33,7 +33,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from peewee import SQL, IntegrityError, fn
 
-from service import i18n, mail, notifications
+from service import holding, i18n, mail, notifications
 from service.db import database, write_transaction
 from service.models import LANGUAGES, MailDigest, Notification, RatableObject, Rating, Registry, User, utcnow
 
@@ -166,7 +166,7 @@ def _moderator(since, now, since_day, day):
     if waiting:
         new = _count(Rating.select().where(pending & (Rating.created > since) & (Rating.created <= now)))
         digest.add("digest.moderator.comments", new=new, n=new, total=waiting)
-    held = Rating.status == Rating.HELD
+    held = (Rating.status == Rating.HELD) & holding.NOT_COUNTED
     held_total = _count(Rating.select().where(held))
     if held_total:
         new = _count(Rating.select().where(held & (Rating.created > since) & (Rating.created <= now)))

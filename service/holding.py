@@ -47,7 +47,14 @@ _ADDRESS = _SINCE.format(column="address_hash")
 _NETWORK = _SINCE.format(column="network_hash") + " AND network_hash != address_hash"
 _CLIENTS = ("SELECT COUNT(DISTINCT client_hash) FROM rating WHERE address_hash = ? AND object_id = ? "
             "AND created > ? AND client_hash <> ?")
-_COUNTED = "SELECT COUNT(*) FROM rating WHERE status = ? AND object_id = ? AND created > ? AND created <= ?"
+# Counted ratings in a window: all of them, less those not counted; each
+# read from an index alone (of object and time, and the partial one of the
+# ratings not counted), so that counted ratings need no index of status.
+_ALL = "SELECT COUNT(*) FROM rating WHERE object_id = ? AND created > ? AND created <= ?"
+_NOT_COUNTED = _ALL + f" AND status != '{Rating.COUNTED}'"
+# Names the partial index of the ratings not counted (service/models.py)
+# beside ``status = held``, which implies it.
+NOT_COUNTED = Rating.status != Rating.COUNTED
 
 
 def rules(config):
@@ -70,15 +77,18 @@ def reason_to_hold(client, object_id, verified, rules_, now=None):
         if (run(_NETWORK, (client.network_hash, object_id, hour_ago)).fetchone()[0] >= rules_["network_hour"]
                 or run(_NETWORK, (client.network_hash, object_id, day_ago)).fetchone()[0] >= rules_["network_day"]):
             return NETWORK
-    recent = run(_COUNTED, (Rating.COUNTED, object_id, Rating.created.db_value(now - BURST_WINDOW),
-                            Rating.created.db_value(now))).fetchone()[0]
+    recent = _counted(object_id, now - BURST_WINDOW, now)
     if recent >= rules_["burst_floor"]:
-        usual = run(_COUNTED, (Rating.COUNTED, object_id, Rating.created.db_value(now - USUAL_WINDOW),
-                               Rating.created.db_value(now - BURST_WINDOW))).fetchone()[0]
+        usual = _counted(object_id, now - USUAL_WINDOW, now - BURST_WINDOW)
         per_window = usual * (BURST_WINDOW / (USUAL_WINDOW - BURST_WINDOW))
         if recent > rules_["burst_factor"] * per_window:
             return BURST
     return None
+
+
+def _counted(object_id, after, until):
+    window = (object_id, Rating.created.db_value(after), Rating.created.db_value(until))
+    return run(_ALL, window).fetchone()[0] - run(_NOT_COUNTED, window).fetchone()[0]
 
 
 # -- the moderator's clusters --------------------------------------------------------
@@ -115,7 +125,7 @@ def clusters(object_id=None, limit=200):
     R = Rating
     query = (R.select(R.id, R.object, R.created, R.address_hash, R.network_hash, R.client_hash, R.simplicity,
                       R.information, R.timeliness, R.politeness)
-             .where(R.status == R.HELD).order_by(R.created, R.id))
+             .where((R.status == R.HELD) & NOT_COUNTED).order_by(R.created, R.id))
     if object_id is not None:
         query = query.where(R.object == object_id)
     groups = defaultdict(list)
@@ -174,7 +184,7 @@ def held_sums(object_id, period_key):
     R = Rating
     sums = ranking.Sums()
     for month, *scores in (R.select(R.month, R.simplicity, R.information, R.timeliness, R.politeness)
-                           .where((R.status == R.HELD) & (R.object == object_id)).tuples()):
+                           .where((R.status == R.HELD) & NOT_COUNTED & (R.object == object_id)).tuples()):
         if period_key not in ranking.periods_of_month(month):
             continue
         total = sum(scores)

@@ -114,6 +114,14 @@ def _v28_partial_rating_indexes(db):
     _add_missing_indexes(db, models.Rating)
 
 
+def _v29_no_status_index_of_counted_ratings(db):
+    # Every counted rating was written to an index of status, object and
+    # time that its readers used for the few not counted and, for the rule
+    # of bursts, for counts the index of object and time now gives.
+    db.execute_sql('DROP INDEX IF EXISTS "rating_status_object_id_created"')
+    _add_missing_indexes(db, models.Rating)
+
+
 def _v13_ledger(db):
     db.create_tables(models.LEDGER_TABLES, safe=True)
     from service import ledger
@@ -245,4 +253,6 @@ MIGRATIONS = [
      _v27_no_index_of_a_ratings_object_alone),
     (28, "ratings: partial indexes of the ratings naming a service, of pending comments and of IPv6 networks; "
          "the aggregates without indexes their primary keys serve", _v28_partial_rating_indexes),
+    (29, "ratings: a partial index of those not counted (held or rejected) instead of an index of every rating's "
+         "status", _v29_no_status_index_of_counted_ratings),
 ]

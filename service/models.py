@@ -226,8 +226,6 @@ class Rating(BaseModel):
     class Meta:
         indexes = (
             (("client_hash", "object", "created"), False),
-            # The moderator's held ratings, per object.
-            (("status", "object", "created"), False),
             (("address_hash", "created"), False),
             (("object", "created"), False),
         )
@@ -243,11 +241,16 @@ class Rating(BaseModel):
 
 # Partial indexes: each rating is written to every index of its table in
 # the one writer's turn, and these hold only the few ratings their readers
-# look for (schema version 28).
+# look for (schema versions 28 and 29).
 Rating.add_index(Rating.index(Rating.service, name="rating_named_service").where(Rating.service.is_null(False)))
 # The moderator's queue: pending comments, oldest first.
 Rating.add_index(Rating.index(Rating.created, name="rating_pending_comment")
                  .where(SQL(f"comment_status = '{Rating.COMMENT_PENDING}'")))
+# The ratings not counted (held or rejected), per object: the moderator's
+# and, subtracted from all, the counted ones the rule of bursts counts
+# (service/holding.py). Readers name the condition in their own query.
+Rating.add_index(Rating.index(Rating.object, Rating.created, name="rating_not_counted")
+                 .where(SQL(f"status != '{Rating.COUNTED}'")))
 # An IPv6 /64's ratings, for the held-ratings rule of networks
 # (service/holding.py); an IPv4 address is its own network, already in the
 # index of addresses.

@@ -121,7 +121,7 @@ def test_upgrade_to_rating_status_counts_every_earlier_rating(app, db, runner):
     for _ in range(3):
         factories.rate(client, world.school.id)
     migrator = SchemaMigrator.from_database(database)
-    apply_operations(migrator.drop_index("rating", "rating_status_object_id_created"),
+    apply_operations(migrator.drop_index("rating", "rating_not_counted"),
                      migrator.drop_column("rating", "status"), migrator.drop_column("rating", "verified"))
     SchemaVersion.delete().where(SchemaVersion.version > 4).execute()
 
@@ -338,8 +338,10 @@ _WHOLE_INDEXES_BEFORE_28 = {
     "object_aggregate_object_id": ("object_aggregate", "object_id"),
     "rollup_aggregate_organization_id": ("rollup_aggregate", "organization_id"),
     "service_aggregate_object_id": ("service_aggregate", "object_id"),
+    # Until version 29.
+    "rating_status_object_id_created": ("rating", "status, object_id, created"),
 }
-_PARTIAL_INDEXES = ("rating_named_service", "rating_pending_comment", "rating_ipv6_network")
+_PARTIAL_INDEXES = ("rating_named_service", "rating_pending_comment", "rating_ipv6_network", "rating_not_counted")
 
 
 def _index_names(*tables):
@@ -362,7 +364,7 @@ def test_upgrade_makes_the_rating_indexes_partial(app, db, runner, client):
     SchemaVersion.delete().where(SchemaVersion.version >= 28).execute()
     result = runner.invoke(args=["init-db"])
     assert result.exit_code == 0, result.output
-    assert "schema version 28" in result.output
+    assert "schema version 28" in result.output and "schema version 29" in result.output
     assert set(_PARTIAL_INDEXES) <= _index_names(*tables)
     assert not set(_WHOLE_INDEXES_BEFORE_28) & _index_names(*tables)
     assert current_version() == MIGRATIONS[-1][0]
@@ -379,6 +381,10 @@ def _plan(sql, params):
         return " ".join(row[0] for row in database.execute_sql("EXPLAIN " + sql, params).fetchall())
 
 
+def _placeholders(sql):
+    return sql if is_sqlite() else sql.replace("?", "%s")
+
+
 def test_the_partial_indexes_serve_their_readers(app, db):
     from service import comments, holding
     now = datetime.datetime(2026, 12, 5, 12, 0)
@@ -387,7 +393,14 @@ def test_the_partial_indexes_serve_their_readers(app, db):
     # The moderator's digest: the pending comments since the last one.
     window = Rating.select(Rating.id).where((Rating.comment_status == Rating.COMMENT_PENDING) & (Rating.created > now))
     assert "rating_pending_comment" in _plan(*window.sql())
-    network = holding._NETWORK if is_sqlite() else holding._NETWORK.replace("?", "%s")
-    assert "rating_ipv6_network" in _plan(network, ("0" * 32, 1, Rating.created.db_value(now)))
+    assert "rating_ipv6_network" in _plan(_placeholders(holding._NETWORK), ("0" * 32, 1, Rating.created.db_value(now)))
     named = Rating.select(Rating.id).where(Rating.service == 7).sql()
     assert "rating_named_service" in _plan(*named)
+    # The rule of bursts: all ratings in a window, less those not counted.
+    window = (1, Rating.created.db_value(now - datetime.timedelta(days=28)), Rating.created.db_value(now))
+    assert "rating_object_id_created" in _plan(_placeholders(holding._ALL), window)
+    assert "rating_not_counted" in _plan(_placeholders(holding._NOT_COUNTED), window)
+    # The moderator's held ratings, of all objects and of one.
+    held = Rating.select(Rating.id).where((Rating.status == Rating.HELD) & holding.NOT_COUNTED)
+    assert "rating_not_counted" in _plan(*held.sql())
+    assert "rating_not_counted" in _plan(*held.where(Rating.object == 1).sql())
