@@ -56,11 +56,11 @@ _LENGTH = struct.Struct("!I")
 # before it tries the writer again.
 RETRY_SECONDS = 1.0
 # A write that finds the writer idle goes at once; one that arrives while
-# writes keep coming waits up to this long for company, so that batches
-# grow and the commit's fixed costs are shared.
+# writes keep coming waits this long for company, so that batches grow and
+# the commit's fixed costs are shared. A batch holds at most one write of
+# each connection: a worker's thread waits for its answer.
 LINGER_SECONDS = 0.001
 BUSY_SECONDS = 0.005
-MAX_BATCH = 64
 
 TASKS = {}
 # The modules whose tasks the writer process runs: it imports them.
@@ -285,9 +285,13 @@ class Writer:
                 if parent is not None and os.getppid() != parent:
                     return
                 if batch and time.monotonic() - self.last_batch < BUSY_SECONDS:
-                    until = time.monotonic() + LINGER_SECONDS
-                    while len(batch) < MAX_BATCH and time.monotonic() < until:
-                        batch += self._receive(max(until - time.monotonic(), 0))
+                    # A sleep, then whatever came meanwhile: waited for on
+                    # the selector, the linger overshot by half a
+                    # millisecond on average (epoll counts whole
+                    # milliseconds, rounded up), while the writes held
+                    # waited.
+                    time.sleep(LINGER_SECONDS)
+                    batch += self._receive(0)
                 if batch:
                     self._commit(batch)
                     self.last_batch = time.monotonic()

@@ -199,6 +199,40 @@ def test_a_second_writer_for_the_same_database_does_not_start(app, running_write
     assert not writer.Writer(app).bind()
 
 
+@writer.task("tests.echo")
+def _echo(value):
+    return value
+
+
+def _connected(running_writer):
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.settimeout(5)
+    sock.connect(running_writer.name)
+    return sock
+
+
+def test_a_write_arriving_while_the_writer_lingers_shares_its_batch(running_writer, monkeypatch):
+    first, second = _connected(running_writer), _connected(running_writer)
+    real_sleep, slept = time.sleep, []
+
+    def lingering(seconds):
+        # The second write comes while the writer waits for company.
+        if not slept:
+            second.sendall(writer._frame(("tests.echo", (2,))))
+            real_sleep(0.05)
+        slept.append(seconds)
+
+    with first, second:
+        running_writer.last_batch = time.monotonic() + 60  # writes keep coming
+        before = running_writer.batches
+        monkeypatch.setattr(writer.time, "sleep", lingering)
+        first.sendall(writer._frame(("tests.echo", (1,))))
+        answers = (marshal.loads(writer._read_frame(first)), marshal.loads(writer._read_frame(second)))
+        monkeypatch.undo()
+    assert answers == (("ok", 1), ("ok", 2))
+    assert running_writer.batches == before + 1 and slept == [writer.LINGER_SECONDS]
+
+
 @writer.task("tests.synchronous")
 def _synchronous():
     return database.execute_sql("PRAGMA synchronous").fetchone()[0]
