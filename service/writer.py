@@ -55,6 +55,9 @@ _LENGTH = struct.Struct("!I")
 # After a failed connection a worker runs its writes itself this long
 # before it tries the writer again.
 RETRY_SECONDS = 1.0
+# How long a worker waits for the writer's answer (whole seconds): a little
+# over the writer's own wait for its turn, which it answers.
+ANSWER_SECONDS = WAIT_SECONDS + 2
 # A write that finds the writer idle goes at once; one that arrives while
 # writes keep coming waits this long for company, so that batches grow and
 # the commit's fixed costs are shared. A batch holds at most one write of
@@ -185,8 +188,13 @@ def _connect():
         sock.close()
         _unreachable_until = time.monotonic() + RETRY_SECONDS
         return None
-    # A little over the writer's own wait for its turn, which it answers.
-    sock.settimeout(WAIT_SECONDS + 2)
+    # Kept by the kernel, the socket blocking for Python: given a timeout
+    # of its own, Python polls before every send and receive, one more
+    # call per read and write that gives up the interpreter's lock, which
+    # a busy worker's thread then waits to win back.
+    limit = struct.pack("ll", ANSWER_SECONDS, 0)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, limit)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, limit)
     return sock
 
 
@@ -208,7 +216,7 @@ def _send(name, args):
     try:
         _client.sock.sendall(_frame((name, args)))
         kind, value = marshal.loads(_read_frame(_client.sock))
-    except socket.timeout:
+    except BlockingIOError:  # the kernel's timeout
         _drop()
         raise DatabaseBusy("the writer process did not answer in time") from None
     except (OSError, EOFError):

@@ -144,6 +144,26 @@ def test_without_a_writer_the_worker_writes_itself(client, world):
     _forget_the_writer()
 
 
+def test_a_writer_that_does_not_answer_in_time_is_a_503(app, client, world, monkeypatch):
+    # A writer's socket that takes the write and never answers.
+    _forget_the_writer()
+    with app.app_context():
+        name = writer.address(database.obj)
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as silent:
+        silent.bind(name)
+        silent.listen(8)
+        monkeypatch.setattr(writer, "ANSWER_SECONDS", 1)
+        started = time.monotonic()
+        answer = _post(client, world.school.id)
+        waited = time.monotonic() - started
+    assert answer.status_code == 503 and answer.is_json
+    assert 0.9 < waited < 4
+    # Not written by the worker either: the writer may yet commit it.
+    with database.connection_context():
+        assert Rating.select().count() == 0
+    _forget_the_writer()
+
+
 def test_a_writer_gone_midway_leaves_the_worker_to_write(app, client, world):
     _forget_the_writer()
     server = writer.Writer(app)
