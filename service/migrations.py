@@ -5,6 +5,7 @@ of its tables, so a later step that adds a column to one of them must check
 that the column is not there yet (a fresh database already has it).
 """
 import logging
+import re
 
 from peewee import DatabaseError
 from playhouse.migrate import SchemaMigrator, migrate as apply_operations
@@ -42,9 +43,17 @@ def _add_missing_columns(db, model, names):
 
 
 def _add_missing_indexes(db, model):
-    # create_indexes uses IF NOT EXISTS, so a fresh database is left alone.
-    db.create_tables([model], safe=True)
-    model._schema.create_indexes(safe=True)
+    # IF NOT EXISTS, so a fresh database is left alone. An index of a column
+    # a later version adds (the model's, not yet the table's) is left to
+    # that version, which calls this again once the column is there.
+    if not db.table_exists(model._meta.table_name):
+        db.create_tables([model])
+    present = {column.name for column in db.get_columns(model._meta.table_name)}
+    absent = {field.column_name for field in model._meta.sorted_fields} - present
+    for context in model._schema._create_indexes(safe=True):
+        sql, params = context.query()
+        if not any(re.search(rf"\b{re.escape(column)}\b", sql) for column in absent):
+            db.execute_sql(sql, params)
 
 
 def _v4_cabinets(db):

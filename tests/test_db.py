@@ -132,6 +132,39 @@ def test_upgrade_to_rating_status_counts_every_earlier_rating(app, db, runner):
     assert len(rows) == 3 and all(status == "counted" and not verified for status, verified in rows)
 
 
+def test_upgrade_from_version_4_waits_for_the_columns_its_indexes_need(app, db, runner):
+    """Version 5 adds the ratings' indexes as the models have them now, and
+    some stand on a column only version 14 adds (``network_hash``): each
+    waits for its column."""
+    from playhouse.migrate import SchemaMigrator, migrate as apply_operations
+    from service.db import SchemaVersion
+    world = factories.small_world()
+    factories.rate(app.test_client(), world.school.id)
+    migrator = SchemaMigrator.from_database(database)
+    apply_operations(migrator.drop_index("rating", "rating_not_counted"),
+                     migrator.drop_index("rating", "rating_ipv6_network"),
+                     migrator.drop_column("rating", "status"), migrator.drop_column("rating", "verified"),
+                     migrator.drop_column("rating", "network_hash"))
+    SchemaVersion.delete().where(SchemaVersion.version > 4).execute()
+    result = runner.invoke(args=["init-db"])
+    assert result.exit_code == 0, result.output
+    assert f"upgraded from version 4 to {MIGRATIONS[-1][0]}" in result.output
+    # Of the columns themselves: SQLite would take a quoted name it does not
+    # know for a constant and index that.
+    for name, columns in (("rating_ipv6_network", ["network_hash", "object_id", "created"]),
+                          ("rating_not_counted", ["object_id", "created"])):
+        if is_sqlite():
+            indexed = [row[2] for row in database.execute_sql(f'PRAGMA index_info("{name}")')]
+        else:
+            indexed = [row[0] for row in database.execute_sql(
+                "SELECT a.attname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+                "JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, n) ON true "
+                "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum "
+                "WHERE c.relname = %s ORDER BY k.n", (name,))]
+        assert indexed == columns, name
+    assert Rating.select().count() == 1
+
+
 def test_upgrade_to_service_codes_adds_their_tables_and_keeps_the_ratings(app, db, runner):
     """A database at version 12 gets the tables of issued and used codes;
     its ratings and their verified flags stay as they were."""
