@@ -149,8 +149,7 @@ def test_upgrade_from_version_4_waits_for_the_columns_its_indexes_need(app, db, 
     result = runner.invoke(args=["init-db"])
     assert result.exit_code == 0, result.output
     assert f"upgraded from version 4 to {MIGRATIONS[-1][0]}" in result.output
-    # Of the columns themselves: SQLite would take a quoted name it does not
-    # know for a constant and index that.
+    # Each index of its own columns, as the database reads them back.
     for name, columns in (("rating_ipv6_network", ["network_hash", "object_id", "created"]),
                           ("rating_not_counted", ["object_id", "created"])):
         if is_sqlite():
