@@ -10,10 +10,10 @@ bind = os.environ.get("OCENKA_BIND", "127.0.0.1:8000")
 # waiting for the disk, which threads overlap.
 worker_class = "gthread"
 # Three workers on two CPUs: a rating's request thread waits for the writer
-# process and must then win its worker's interpreter lock back; with the
-# connections spread over three workers fewer threads contend for each
-# lock. Measured against two at the real portal's size, ratings per second
-# rose 2-4 % (docs/benchmarks.md); four workers of four threads were slower.
+# process and must then win its worker's interpreter lock back; spread over
+# three workers, fewer threads probably contend for each lock. Measured
+# against two at the real portal's size, ratings per second rose by a median
+# 3.5 % (docs/benchmarks.md); four workers of four threads were slower.
 workers = int(os.environ.get("OCENKA_WORKERS", "3"))
 threads = int(os.environ.get("OCENKA_THREADS", "8"))
 # Each worker binds its own listening socket (SO_REUSEPORT) and the kernel
