@@ -4,6 +4,7 @@ Each step must keep every row. Version 1 is built from the current models
 of its tables, so a later step that adds a column to one of them must check
 that the column is not there yet (a fresh database already has it).
 """
+import contextlib
 import logging
 import re
 
@@ -228,6 +229,54 @@ def _v25_ranking_snapshots_uncompressed(db):
         db.execute_sql("ALTER TABLE ranking_snapshot ALTER COLUMN rows SET STORAGE EXTERNAL")
 
 
+# The sums of one object (or organization) for its five periods, stored in
+# their primary key's b-tree (SQLite's WITHOUT ROWID): a rowid table keeps
+# each row where it was first inserted and its key in a second b-tree, so a
+# rating rewrote a page of each for every row it added to. Only here, on
+# SQLite: peewee would write the clause for PostgreSQL too, whose tables
+# have no rowid to drop.
+_KEY_ORDERED = (models.ObjectAggregate, models.RollupAggregate, models.ServiceAggregate)
+
+
+@contextlib.contextmanager
+def _without_rowid(model):
+    """The model's table as ``WITHOUT ROWID``, its key's columns first:
+    SQLite 3.40's integrity check (Debian 12's) reports every row of such a
+    table as holding NULLs when its key's columns come later. Every
+    statement names its columns, so their order is the table's alone."""
+    meta = model._meta
+    fields = meta.sorted_fields
+    key = [meta.fields[name] for name in meta.primary_key.field_names]
+    meta.without_rowid, meta.sorted_fields = True, key + [field for field in fields if field.name not in meta.primary_key.field_names]
+    try:
+        yield
+    finally:
+        meta.without_rowid, meta.sorted_fields = False, fields
+
+
+def _v30_sqlite_aggregates_in_key_order(db):
+    if not is_sqlite():
+        return
+    for model in _KEY_ORDERED:
+        table = model._meta.table_name
+        sql, = db.execute_sql("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)).fetchone()
+        if "WITHOUT ROWID" in sql.upper():
+            continue
+        # Its indexes' names are the new table's; they are made again once
+        # the rows are copied, in key order (appended, not inserted all over).
+        db.execute_sql(f'ALTER TABLE "{table}" RENAME TO "{table}_before_30"')
+        for name, in db.execute_sql("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
+                                    "AND sql IS NOT NULL", (f"{table}_before_30",)).fetchall():
+            db.execute_sql(f'DROP INDEX "{name}"')
+        with _without_rowid(model):
+            model._schema.create_table()
+        columns = ", ".join(f'"{field.column_name}"' for field in model._meta.sorted_fields)
+        key = ", ".join(f'"{model._meta.fields[name].column_name}"' for name in model._meta.primary_key.field_names)
+        db.execute_sql(f'INSERT INTO "{table}" ({columns}) SELECT {columns} FROM "{table}_before_30" ORDER BY {key}')
+        db.execute_sql(f'DROP TABLE "{table}_before_30"')
+        model._schema.create_indexes()
+
+
 MIGRATIONS = [
     (1, "ratings, organizations, registries, notifications, users", _v1_raw_tables),
     (2, "aggregates per object and period, roll-up membership (filled from the ratings)", _v2_object_aggregates),
@@ -264,4 +313,6 @@ MIGRATIONS = [
          "the aggregates without indexes their primary keys serve", _v28_partial_rating_indexes),
     (29, "ratings: a partial index of those not counted (held or rejected) instead of an index of every rating's "
          "status", _v29_no_status_index_of_counted_ratings),
+    (30, "aggregates: on SQLite, stored in the order of their keys (an object's periods side by side), one b-tree "
+         "a table instead of two", _v30_sqlite_aggregates_in_key_order),
 ]

@@ -268,8 +268,10 @@ class RatingExtra(BaseModel):
 
 
 class PeriodSums(BaseModel):
-    """The integer sums both aggregate tables keep for one period (not a
-    table of its own)."""
+    """The integer sums the aggregate tables keep for one period (not a
+    table of its own). On SQLite each of those tables is stored in its
+    primary key's order, key columns first (``WITHOUT ROWID``, schema
+    version 30, service/migrations.py)."""
     period = CharField(max_length=8)
     n = IntegerField(default=0)
     simplicity = IntegerField(default=0)

@@ -403,6 +403,80 @@ def test_upgrade_makes_the_rating_indexes_partial(app, db, runner, client):
     assert Rating.select().where(Rating.object == world.school.id).count() == 1
 
 
+_AGGREGATE_TABLES = ("object_aggregate", "rollup_aggregate", "service_aggregate")
+
+
+def _table_sql(table):
+    return database.execute_sql("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?",
+                                (table,)).fetchone()[0]
+
+
+def _as_before_30(model):
+    """The model's table as versions 2 to 29 made it: a rowid table, the
+    key in an index of its own, the columns in the model's order."""
+    table = model._meta.table_name
+    database.execute_sql(f'ALTER TABLE "{table}" RENAME TO "{table}_30"')
+    for name, in database.execute_sql("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
+                                      "AND sql IS NOT NULL", (f"{table}_30",)).fetchall():
+        database.execute_sql(f'DROP INDEX "{name}"')
+    model._schema.create_table()
+    model._schema.create_indexes()
+    columns = ", ".join(f'"{field.column_name}"' for field in model._meta.sorted_fields)
+    database.execute_sql(f'INSERT INTO "{table}" ({columns}) SELECT {columns} FROM "{table}_30"')
+    database.execute_sql(f'DROP TABLE "{table}_30"')
+
+
+def test_upgrade_stores_the_aggregates_in_the_order_of_their_keys(app, db, runner, client):
+    """On SQLite version 30 moves each aggregate table into its primary
+    key's b-tree (an object's periods side by side) and keeps every sum;
+    ratings taken afterwards add to them as before. On PostgreSQL it
+    changes nothing."""
+    from service.db import SchemaVersion
+    from service.models import RollupAggregate, Service, ServiceAggregate
+    world = factories.small_world()
+    doctor = Service.get(Service.code == "doctor-appointment")
+    structure.offer_services(world.clinic, [doctor])
+    for i, target in enumerate((world.clinic, world.clinic_women, world.clinic_kids, world.school) * 2):
+        answer = factories.rate(client, target.id, 2 + i % 4, 4, 5, 3, ip=f"10.0.0.{i}",
+                                service=doctor.id if target != world.school else None)
+        assert answer.status_code == 201, answer.get_json()
+    models = (ObjectAggregate, RollupAggregate, ServiceAggregate)
+    stored = lambda: (ranking.stored_aggregates(), ranking.stored_rollup_aggregates(),  # noqa: E731
+                      ranking.stored_service_aggregates())
+    before = stored()
+    assert all(before)
+    if is_sqlite():
+        # A database made from scratch has them so already.
+        assert all("WITHOUT ROWID" in _table_sql(table) for table in _AGGREGATE_TABLES)
+        for model in models:
+            _as_before_30(model)
+        assert not any("WITHOUT ROWID" in _table_sql(table) for table in _AGGREGATE_TABLES)
+        indexes = _index_names(*_AGGREGATE_TABLES)
+    SchemaVersion.delete().where(SchemaVersion.version == 30).execute()
+
+    result = runner.invoke(args=["init-db"])
+    assert result.exit_code == 0, result.output
+    assert "schema version 30" in result.output
+    assert current_version() == MIGRATIONS[-1][0]
+    assert stored() == before
+    if is_sqlite():
+        for model in models:
+            sql = _table_sql(model._meta.table_name)
+            assert sql.endswith("WITHOUT ROWID")
+            # Key first: SQLite 3.40's integrity check misreads the rows
+            # of such a table otherwise.
+            key = [model._meta.fields[name].column_name for name in model._meta.primary_key.field_names]
+            assert [c.name for c in database.get_columns(model._meta.table_name)][:len(key)] == key
+        # The secondary indexes made again, the key's own gone with its table.
+        assert _index_names(*_AGGREGATE_TABLES) == {name for name in indexes if not name.startswith("sqlite_")}
+        assert database.execute_sql("PRAGMA integrity_check").fetchall() == [("ok",)]
+    assert factories.rate(client, world.clinic.id, 5, 5, 5, 5, ip="10.0.1.1", service=doctor.id).status_code == 201
+    after = stored()
+    assert after[0] == ranking.aggregates_from_ratings() and after[2] == ranking.service_aggregates_from_ratings()
+    assert after[0][(world.clinic.id, "all")].n == before[0][(world.clinic.id, "all")].n + 1
+    assert after[1] == ranking.rollup_aggregates_from_objects()
+
+
 def _plan(sql, params):
     if is_sqlite():
         return " ".join(row[3] for row in database.execute_sql("EXPLAIN QUERY PLAN " + sql, params).fetchall())
@@ -419,6 +493,10 @@ def _placeholders(sql):
 
 def test_the_partial_indexes_serve_their_readers(app, db):
     from service import comments, holding
+    if not is_sqlite():
+        # The planner's statistics outlive the rows of an earlier test that
+        # ran ANALYZE (init-db does); these plans are of an empty table.
+        database.execute_sql("ANALYZE rating")
     now = datetime.datetime(2026, 12, 5, 12, 0)
     pending = comments.pending().sql()
     assert "rating_pending_comment" in _plan(*pending)
