@@ -245,9 +245,9 @@ def _without_rowid(model):
     table as holding NULLs when its key's columns come later. Every
     statement names its columns, so their order is the table's alone."""
     meta = model._meta
-    fields = meta.sorted_fields
-    key = [meta.fields[name] for name in meta.primary_key.field_names]
-    meta.without_rowid, meta.sorted_fields = True, key + [field for field in fields if field.name not in meta.primary_key.field_names]
+    fields, names = meta.sorted_fields, meta.primary_key.field_names
+    key_first = [meta.fields[name] for name in names] + [field for field in fields if field.name not in names]
+    meta.without_rowid, meta.sorted_fields = True, key_first
     try:
         yield
     finally:
