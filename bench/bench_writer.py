@@ -2,11 +2,15 @@
 ``bench/bench_write.py`` cannot separate from the workers and the noise.
 
     .venv/bin/python bench/bench_writer.py --db A.sqlite3 [--db B.sqlite3 ...] [--warm 20000] [--rounds 4]
+    .venv/bin/python bench/bench_writer.py --db A.sqlite3 --db A.sqlite3,wal_autocheckpoint=1000
 
 Each database (a file demo made, say one upgraded and one not, to weigh a
-schema step) is copied first and the copy aged: ``--warm`` ratings taken
-as the writer process takes them, so that the fresh demo's indexes, built
-full, no longer split a page with every early insert. Then, in every round
+schema step; or one file twice, once with SQLite settings after a comma,
+``PRAGMA`` names and values that its connection sets before every run,
+to weigh a setting against the code's) is copied first and the copy
+aged: ``--warm`` ratings taken as the writer process takes them, so that
+the fresh demo's indexes, built full, no longer split a page with every
+early insert. Then, in every round
 and for each copy in turn: ``--ratings`` ratings of random objects from
 distinct clients in batches of ``--batch`` (the rating task of
 service/ratings.py run through ``WriteGroup.commit_all``, as
@@ -42,8 +46,10 @@ WAL_HEADER, FRAME_HEADER = 32, 24
 
 
 class Copy:
-    def __init__(self, source, folder, index):
-        self.name = source
+    def __init__(self, spec, folder, index):
+        self.name = spec
+        source, *settings = spec.split(",")
+        self.pragmas = [setting.split("=", 1) for setting in settings]
         self.path = os.path.join(folder, f"{index}.sqlite3")
         shutil.copyfile(source, self.path)
         self.app = create_app({"DATABASE_URL": f"sqlite:///{self.path}", "SECRET_KEY": "bench", "RATE_LIMITS": False})
@@ -71,6 +77,8 @@ class Copy:
     def run(self, fn):
         database.initialize(self.db)
         with self.app.app_context(), database.connection_context():
+            for name, value in self.pragmas:
+                database.execute_sql(f"PRAGMA {name} = {value}")
             return fn()
 
     def timed(self, ratings, size):
@@ -101,7 +109,8 @@ class Copy:
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--db", action="append", required=True, help="an SQLite database file demo made")
+    parser.add_argument("--db", action="append", required=True,
+                        help="an SQLite database file demo made, then any PRAGMA=VALUE settings after commas")
     parser.add_argument("--warm", type=int, default=20_000, help="ratings taken first, to age each copy")
     parser.add_argument("--ratings", type=int, default=2_000, help="ratings timed per round")
     parser.add_argument("--batch", type=int, default=5)
