@@ -3,7 +3,7 @@ same server, at the real portal's size, optionally beside other versions of
 the code in the same run.
 
     .venv/bin/python bench/bench_write.py [--orgs 13500 --ratings 445000] [--seconds 8] [--rounds 5]
-        [--warmup 3] [--db sqlite|postgresql] [--ref GITREF ...]
+        [--warmup 3] [--db sqlite|postgresql] [--ref GITREF ...] [--stand-in-writer]
 
 For the working tree and each ``--ref`` (a commit, checked out into a
 temporary worktree and served by its own code with this venv), makes a demo
@@ -19,7 +19,11 @@ round by round (median and spread), which holds even where the two
 versions' /healthz differ. Beside each run it prints the CPU time the
 server spent per request (gunicorn's processes and, on PostgreSQL, the
 database's backends for this version, read from /proc): what a request
-costs, which a busy neighbour on the machine slows but does not add to.
+costs, which a busy neighbour on the machine slows but does not add to;
+and, of that, the writer process's (service/writer.py). With
+``--stand-in-writer`` the working tree is served a second time with a
+writer that stores nothing (bench/stand_in_writer.py): what a rating costs
+the workers alone, the writer's part left out.
 Needs wrk (apt-get install wrk).
 """
 import argparse
@@ -122,6 +126,16 @@ def cpu_seconds(pids):
     return total / TICK
 
 
+def is_writer(pid):
+    """Whether ``pid`` is the writer process (service/writer.py) itself,
+    not its supervisor."""
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return b"service.writer" in command and b"--supervise" not in command
+
+
 def postgres_admin(server, *statements):
     import psycopg2
     connection = psycopg2.connect(f"{server}/postgres")
@@ -135,19 +149,19 @@ def postgres_admin(server, *statements):
 class Version:
     """One version of the code: its source folder, database and server."""
 
-    def __init__(self, label, source, args, workdir):
-        self.label, self.source, self.args = label, source, args
+    def __init__(self, label, source, args, workdir, stand_in=False):
+        self.label, self.source, self.args, self.stand_in = label, source, args, stand_in
         self.sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=source, capture_output=True,
                                   text=True).stdout.strip()
-        key = f"{self.sha}{'-dirty' if label == 'working tree' else ''}-{args.orgs}-{args.ratings}"
-        self.name = re.sub(r"[^a-z0-9_]", "_", f"ocenka_bench_{key}".lower())
+        key = f"{self.sha}{'-dirty' if source == ROOT else ''}-{args.orgs}-{args.ratings}"
+        self.name = re.sub(r"[^a-z0-9_]", "_", f"ocenka_bench_{key}{'_stand_in' if stand_in else ''}".lower())
         if args.db == "sqlite":
             self.template = CACHE / f"write-{key}.sqlite3"
             self.url = f"sqlite:///{workdir / (self.name + '.sqlite3')}"
         else:
-            self.template = f"{self.name}_template"
+            self.template = re.sub(r"[^a-z0-9_]", "_", f"ocenka_bench_{key}_template".lower())
             self.url = f"{args.postgres}/{self.name}"
-        self.server = None
+        self.server = self.writer = None
 
     def server_pids(self):
         """gunicorn's processes and, on PostgreSQL, the backends serving this
@@ -171,13 +185,16 @@ class Version:
         return pids
 
     def measure(self, url, seconds, connections, script=None):
-        """wrk's figures and the server's CPU milliseconds per request: the
+        """wrk's figures, the server's CPU milliseconds per request (the
         cost of a request itself, which a busy neighbour on the machine
-        slows but does not add to."""
+        slows but does not add to) and the writer process's share of them."""
         pids = self.server_pids()
-        before = cpu_seconds(pids)
+        writers = [pid for pid in pids if is_writer(pid)]
+        before, before_writer = cpu_seconds(pids), cpu_seconds(writers)
         rps, p50, errors, requests = wrk(url, seconds, connections, script)
-        return rps, p50, errors, 1000 * (cpu_seconds(pids) - before) / max(requests, 1)
+        per_request = 1000 / max(requests, 1)
+        return (rps, p50, errors, (cpu_seconds(pids) - before) * per_request,
+                (cpu_seconds(writers) - before_writer) * per_request)
 
     def env(self, url):
         return dict(os.environ, OCENKA_DATABASE_URL=url, OCENKA_SECRET_KEY="bench", OCENKA_RATE_LIMITS="off")
@@ -211,6 +228,13 @@ class Version:
         self.port = free_port()
         env = self.env(self.url)
         env["OCENKA_BIND"] = f"127.0.0.1:{self.port}"
+        if self.stand_in:
+            # Listening before gunicorn starts, where the real writer would.
+            env["OCENKA_WRITER_PROCESS"] = "off"
+            self.writer = subprocess.Popen([sys.executable, str(ROOT / "bench" / "stand_in_writer.py")], env=env,
+                                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+            if self.writer.stdout.readline().strip() != "listening":
+                raise RuntimeError("the stand-in writer did not start")
         command = [str(BIN / "gunicorn"), "--config", str(self.source / "gunicorn.conf.py"),
                    "--access-logfile", "/dev/null", "wsgi:app"]
         self.server = subprocess.Popen(command, cwd=self.source, env=env, start_new_session=True,
@@ -228,6 +252,9 @@ class Version:
         if self.server:
             os.killpg(self.server.pid, signal.SIGTERM)
             self.server.wait()
+        if self.writer:
+            self.writer.kill()
+            self.writer.wait()
         if self.args.db == "postgresql":
             postgres_admin(self.args.postgres, f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
 
@@ -251,6 +278,9 @@ def main():
                         help="a server; the benchmark makes its own databases there")
     parser.add_argument("--ref", action="append", default=[],
                         help="another version (a git commit) to measure beside the working tree")
+    parser.add_argument("--stand-in-writer", action="store_true",
+                        help="the working tree also with bench/stand_in_writer.py for its writer, which stores "
+                             "nothing: what a rating costs the workers alone")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install wrk")
@@ -263,6 +293,8 @@ def main():
         subprocess.run(["git", "worktree", "add", "--detach", "-q", str(path), ref], cwd=ROOT, check=True)
         worktrees.append(path)
         versions.append(Version(ref, path, args, workdir))
+    if args.stand_in_writer:
+        versions.append(Version("stand-in writer", ROOT, args, workdir, stand_in=True))
     script = workdir / "rate.lua"
     try:
         print(f"{args.db}, {args.orgs} organizations, {args.ratings} ratings; gunicorn.conf.py as is; "
@@ -283,30 +315,35 @@ def main():
         ratios = {v.label: [] for v in versions}
         rates = {v.label: [] for v in versions}
         costs = {v.label: [] for v in versions}
+        writer_costs = {v.label: [] for v in versions}
         unexpected = 0
         for round_ in range(1, args.rounds + 1):
             for version in versions:
-                health, health_p50, _, health_cost = version.measure(version.base + "/healthz", args.seconds,
+                health, health_p50, _, health_cost, _ = version.measure(version.base + "/healthz", args.seconds,
                                                                      args.connections)
-                rate, rate_p50, errors, cost = version.measure(version.base + "/", args.seconds, args.connections,
-                                                               str(script))
+                rate, rate_p50, errors, cost, writer_cost = version.measure(
+                    version.base + "/", args.seconds, args.connections, str(script))
                 unexpected += errors
                 ratios[version.label].append(rate / health)
                 rates[version.label].append(rate)
                 costs[version.label].append(cost)
+                writer_costs[version.label].append(writer_cost)
                 print(f"round {round_} {version.label:>14} ({version.sha}): /healthz {health:6.0f} req/s "
                       f"(p50 {health_p50}, {health_cost:.3f} ms CPU), ratings {rate:6.0f} req/s "
-                      f"(p50 {rate_p50}, non-201: {errors}, {cost:.3f} ms CPU), ratio {rate / health:.3f}",
+                      f"(p50 {rate_p50}, non-201: {errors}, {cost:.3f} ms CPU, the writer's {writer_cost:.3f}), "
+                      f"ratio {rate / health:.3f}",
                       flush=True)
         print()
         base = statistics.median(ratios["working tree"])
         for version in versions:
             r = ratios[version.label]
             c = costs[version.label]
+            w = writer_costs[version.label]
             line = (f"{version.label:>14} ({version.sha}): ratings {statistics.median(rates[version.label]):.0f} "
                     f"req/s median; ratio to /healthz median {statistics.median(r):.3f} "
                     f"(lowest {min(r):.3f}, highest {max(r):.3f}); server CPU per rating "
-                    f"{statistics.median(c):.3f} ms ({min(c):.3f}–{max(c):.3f})")
+                    f"{statistics.median(c):.3f} ms ({min(c):.3f}–{max(c):.3f}), the writer's "
+                    f"{statistics.median(w):.3f} ms ({min(w):.3f}–{max(w):.3f})")
             if version.label != "working tree":
                 # Ratings per second against the working tree's in the same
                 # round: the ratio to /healthz would mislead wherever

@@ -39,21 +39,12 @@ RETRY_AFTER_SECONDS = 5
 # cut and not only a process crash. The busy timeout matters only for a
 # writer outside the writer queue (a CLI command): request writers queue on
 # the queue, not on SQLite's lock; it is bounded like every other wait.
-# The WAL is copied back into the database every 10,000 pages (40 MB)
-# instead of SQLite's 1,000: the pages every batch rewrites (the newest
-# leaf of the ratings and of the ledger, the ledger's head, the upper
-# levels of each index) are then copied once for ten times as many
-# batches, and the checkpoint's syncs come a tenth as often; the writer
-# spent a tenth less CPU per rating at the real portal's size
-# (docs/benchmarks.md). The price is a WAL file of up to 40 MB, and a
-# pause of the writer's turn for each copy, longer and rarer.
 SQLITE_PRAGMAS = {
     "journal_mode": "wal",
     "synchronous": "full",
     "foreign_keys": 1,
     "busy_timeout": WAIT_SECONDS * 1000,
     "cache_size": -32_000,
-    "wal_autocheckpoint": 10_000,
 }
 
 
