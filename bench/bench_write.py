@@ -3,7 +3,7 @@ same server, at the real portal's size, optionally beside other versions of
 the code in the same run.
 
     .venv/bin/python bench/bench_write.py [--orgs 13500 --ratings 445000] [--seconds 8] [--rounds 5]
-        [--warmup 3] [--db sqlite|postgresql] [--ref GITREF ...] [--stand-in-writer]
+        [--warmup 3] [--db sqlite|postgresql] [--ref GITREF ...] [--stand-in-writer] [--objects spread|cycle]
 
 For the working tree and each ``--ref`` (a commit, checked out into a
 temporary worktree and served by its own code with this venv), makes a demo
@@ -11,7 +11,8 @@ database once (kept under /tmp/ocenka-bench/ and copied for every run, so
 each version starts from the same rows), starts gunicorn with the project's
 gunicorn.conf.py (limits off, durable commits) and in every round runs wrk
 against each version in turn: GET /healthz, then POST /api/v1/ratings with a
-unique client token per request. A round's ratio is ratings/healthz of one
+unique client token per request, each for an object drawn at random from
+every published one (``--objects``). A round's ratio is ratings/healthz of one
 server, measured within seconds, so the machine's drift cancels; printed are
 every round and the median ratio with its spread (lowest and highest), and
 for each ref the working tree's ratings per second against the ref's,
@@ -27,6 +28,7 @@ the workers alone, the writer's part left out.
 Needs wrk (apt-get install wrk).
 """
 import argparse
+import contextlib
 import os
 import re
 import secrets
@@ -54,7 +56,11 @@ CACHE = Path("/tmp/ocenka-bench")
 LUA = """
 local counter = 0
 local prefix
-local objects = {%s}
+local objects = {}
+for line in io.lines("%s") do
+  objects[#objects + 1] = tonumber(line)
+end
+local spread = %s
 local threads = {}
 setup = function(thread)
   thread:set("number", #threads)
@@ -63,10 +69,18 @@ end
 init = function(args)
   prefix = string.format("%%s%%02x", args[1], number)
   unexpected = 0
+  if spread then
+    math.randomseed(tonumber(args[1], 16) * 256 + number)
+  end
 end
 request = function()
   counter = counter + 1
-  local object = objects[(counter %% #objects) + 1]
+  local object
+  if spread then
+    object = objects[math.random(#objects)]
+  else
+    object = objects[(counter %% #objects) + 1]
+  end
   local token = string.format("%%s-0000-4000-8000-%%012x", prefix, counter)
   local body = '{"object": ' .. object .. ', "channel": "api", "client_token": "' .. token ..
     '", "scores": {"simplicity": 5, "information": 4, "timeliness": 5, "politeness": 4}}'
@@ -260,9 +274,23 @@ class Version:
 
 
 def object_ids(version):
-    """Published organizations of the version's database (the demo numbers
-    them from 1 in the same order for the same size)."""
-    return list(range(20, min(version.args.orgs, 2000)))
+    """The objects rated: with ``--objects spread`` every published object
+    of the version's database, each rating's drawn at random, as a portal's
+    ratings come; with ``cycle`` organizations 20 to 1,999 in turn (the demo
+    numbers them from 1 in the same order for the same size), as this
+    benchmark rated before 2026-12-05: neighbours in turn share the pages of
+    their sums, which flatters the writer."""
+    if version.args.objects == "cycle":
+        return list(range(20, min(version.args.orgs, 2000)))
+    query = "SELECT id FROM ratable_object WHERE published ORDER BY id"
+    if version.args.db == "sqlite":
+        import sqlite3
+        with contextlib.closing(sqlite3.connect(version.url[len("sqlite:///"):])) as connection:
+            return [i for i, in connection.execute(query)]
+    import psycopg2
+    with contextlib.closing(psycopg2.connect(version.url)) as connection, connection.cursor() as cursor:
+        cursor.execute(query)
+        return [i for i, in cursor.fetchall()]
 
 
 def main():
@@ -278,6 +306,8 @@ def main():
                         help="a server; the benchmark makes its own databases there")
     parser.add_argument("--ref", action="append", default=[],
                         help="another version (a git commit) to measure beside the working tree")
+    parser.add_argument("--objects", choices=["spread", "cycle"], default="spread",
+                        help="each rating's object drawn from every published one, or 1,980 in turn")
     parser.add_argument("--stand-in-writer", action="store_true",
                         help="the working tree also with bench/stand_in_writer.py for its writer, which stores "
                              "nothing: what a rating costs the workers alone")
@@ -302,7 +332,9 @@ def main():
         for version in versions:
             version.prepare()
             version.start()
-        script.write_text(LUA % ", ".join(str(i) for i in object_ids(versions[0])))
+        objects = workdir / "objects.txt"
+        objects.write_text("".join(f"{i}\n" for i in object_ids(versions[0])))
+        script.write_text(LUA % (objects, "true" if args.objects == "spread" else "false"))
         # A fresh copy of the database and fresh workers are slow for the
         # first rounds (every version climbs for four or five): warm them up
         # with rounds that are not counted.
