@@ -19,6 +19,7 @@ def test_sqlite_is_durable_and_patient(db):
     assert pragma("synchronous") == 2  # FULL: the WAL is synced at every commit
     assert pragma("foreign_keys") == 1
     assert pragma("busy_timeout") >= 5000
+    assert pragma("wal_autocheckpoint") == 10_000
 
 
 @pytest.mark.parametrize("url, kind, name", [
