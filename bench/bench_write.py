@@ -351,8 +351,8 @@ def main():
         unexpected = 0
         for round_ in range(1, args.rounds + 1):
             for version in versions:
-                health, health_p50, _, health_cost, _ = version.measure(version.base + "/healthz", args.seconds,
-                                                                     args.connections)
+                health, health_p50, _, health_cost, _ = version.measure(
+                    version.base + "/healthz", args.seconds, args.connections)
                 rate, rate_p50, errors, cost, writer_cost = version.measure(
                     version.base + "/", args.seconds, args.connections, str(script))
                 unexpected += errors

@@ -6,19 +6,18 @@
 
 Each database (a file demo made, say one upgraded and one not, to weigh a
 schema step; or one file twice, once with SQLite settings after a comma,
-``PRAGMA`` names and values that its connection sets before every run,
-to weigh a setting against the code's) is copied first and the copy
-aged: ``--warm`` ratings taken as the writer process takes them, so that
-the fresh demo's indexes, built full, no longer split a page with every
-early insert. Then, in every round
-and for each copy in turn: ``--ratings`` ratings of random objects from
-distinct clients in batches of ``--batch`` (the rating task of
-service/ratings.py run through ``WriteGroup.commit_all``, as
-service/writer.py does), timed in CPU; and ``--pages`` batches more, each
-after a checkpoint, whose pages are read from the WAL and named by the
-b-tree they belong to (SQLite's dbstat). Rate limits off, durable commits
-as configured. Prints the CPU per rating of each round, its median, and
-the pages per batch by b-tree.
+``PRAGMA`` names and values that its connection sets before every run, to
+weigh a setting against the code's) is copied first and the copy aged:
+``--warm`` ratings taken as the writer process takes them, so that the
+fresh demo's indexes, built full, no longer split a page with every early
+insert. Then, in every round and for each copy in turn: ``--ratings``
+ratings of random objects from distinct clients in batches of ``--batch``
+(the rating task of service/ratings.py run through
+``WriteGroup.commit_all``, as service/writer.py does), timed in CPU; and
+``--pages`` batches more, each after a checkpoint, whose pages are read
+from the WAL and named by the b-tree they belong to (SQLite's dbstat).
+Rate limits off, durable commits as configured. Prints the CPU per rating
+of each round, its median, and the pages per batch by b-tree.
 """
 import argparse
 import collections

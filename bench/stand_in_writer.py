@@ -54,9 +54,9 @@ def serve(name):
                 continue
             connection.buffer += data
             for payload in connection.frames():
-                name_, _ = marshal.loads(payload)
-                if name_ != "rating":
-                    sys.exit(f"the stand-in answers ratings only, not {name_!r}")
+                task, _ = marshal.loads(payload)
+                if task != "rating":
+                    sys.exit(f"the stand-in answers ratings only, not {task!r}")
                 taken += 1
                 connection.sock.sendall(answer(taken))
 
