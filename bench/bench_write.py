@@ -117,12 +117,14 @@ def wrk(url, seconds, connections, script=None):
         command += ["--", secrets.token_hex(3)]
     out = subprocess.run(command, capture_output=True, text=True, check=True)
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out.stdout).group(1))
-    p50 = re.search(r"50%\s+([\d.]+\w+)", out.stdout).group(1)
+    # The median and the 99th percentile of the answers' latency, as wrk
+    # prints them: a pause of the writer (a checkpoint) shows in the second.
+    latency = ", ".join(f"p{q} " + re.search(rf"{q}%\s+([\d.]+\w+)", out.stdout).group(1) for q in (50, 99))
     # The script counts every answer but a 201 (a replayed retry is a 200);
     # without it, wrk's count of errors.
     errors = re.search(r"not 201: (\d+)", out.stdout) or re.search(r"Non-2xx or 3xx responses: (\d+)", out.stdout)
     requests = int(re.search(r"(\d+) requests in", out.stdout).group(1))
-    return rps, p50, int(errors.group(1)) if errors else 0, requests
+    return rps, latency, int(errors.group(1)) if errors else 0, requests
 
 
 TICK = os.sysconf("SC_CLK_TCK")
@@ -205,9 +207,9 @@ class Version:
         pids = self.server_pids()
         writers = [pid for pid in pids if is_writer(pid)]
         before, before_writer = cpu_seconds(pids), cpu_seconds(writers)
-        rps, p50, errors, requests = wrk(url, seconds, connections, script)
+        rps, latency, errors, requests = wrk(url, seconds, connections, script)
         per_request = 1000 / max(requests, 1)
-        return (rps, p50, errors, (cpu_seconds(pids) - before) * per_request,
+        return (rps, latency, errors, (cpu_seconds(pids) - before) * per_request,
                 (cpu_seconds(writers) - before_writer) * per_request)
 
     def env(self, url):
@@ -351,9 +353,9 @@ def main():
         unexpected = 0
         for round_ in range(1, args.rounds + 1):
             for version in versions:
-                health, health_p50, _, health_cost, _ = version.measure(
+                health, health_latency, _, health_cost, _ = version.measure(
                     version.base + "/healthz", args.seconds, args.connections)
-                rate, rate_p50, errors, cost, writer_cost = version.measure(
+                rate, rate_latency, errors, cost, writer_cost = version.measure(
                     version.base + "/", args.seconds, args.connections, str(script))
                 unexpected += errors
                 ratios[version.label].append(rate / health)
@@ -361,8 +363,8 @@ def main():
                 costs[version.label].append(cost)
                 writer_costs[version.label].append(writer_cost)
                 print(f"round {round_} {version.label:>14} ({version.sha}): /healthz {health:6.0f} req/s "
-                      f"(p50 {health_p50}, {health_cost:.3f} ms CPU), ratings {rate:6.0f} req/s "
-                      f"(p50 {rate_p50}, non-201: {errors}, {cost:.3f} ms CPU, the writer's {writer_cost:.3f}), "
+                      f"({health_latency}, {health_cost:.3f} ms CPU), ratings {rate:6.0f} req/s "
+                      f"({rate_latency}, non-201: {errors}, {cost:.3f} ms CPU, the writer's {writer_cost:.3f}), "
                       f"ratio {rate / health:.3f}",
                       flush=True)
         print()
