@@ -77,6 +77,8 @@ def test_filters_narrow_the_catalogue(page, live_server, world, portal):
     expect(page.get_by_text("Ничего не найдено")).to_be_visible()
     page.get_by_label("Сфера").select_option("")
     page.get_by_role("button", name="Показать").click()
+    # The page still on screen is the empty one: wait for the new one.
+    expect(page).to_have_url(re.compile(r"sphere=&region=brest"))
     brest = [t.strip() for t in page.locator(".catalogue h2").all_inner_texts()]
     assert "ГУО «Средняя школа № 1 г. Бреста»" in brest
     assert "УЗ «Гомельская городская поликлиника № 5»" not in brest
