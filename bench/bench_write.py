@@ -29,6 +29,7 @@ Needs wrk (apt-get install wrk).
 """
 import argparse
 import contextlib
+import hashlib
 import os
 import re
 import secrets
@@ -169,7 +170,11 @@ class Version:
         self.label, self.source, self.args, self.stand_in = label, source, args, stand_in
         self.sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=source, capture_output=True,
                                   text=True).stdout.strip()
-        key = f"{self.sha}{'-dirty' if source == ROOT else ''}-{args.orgs}-{args.ratings}"
+        # Uncommitted changes name the database too: a demo made before a
+        # change of the schema is not another tree's.
+        diff = subprocess.run(["git", "diff", "HEAD"], cwd=source, capture_output=True).stdout if source == ROOT else b""
+        dirty = f"-dirty{hashlib.sha256(diff).hexdigest()[:8]}" if diff else ""
+        key = f"{self.sha}{dirty}-{args.orgs}-{args.ratings}"
         self.name = re.sub(r"[^a-z0-9_]", "_", f"ocenka_bench_{key}{'_stand_in' if stand_in else ''}".lower())
         if args.db == "sqlite":
             self.template = CACHE / f"write-{key}.sqlite3"

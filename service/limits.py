@@ -111,9 +111,12 @@ def identify(secret, address, user_agent, device_token):
 
 
 def _count_sql(limit):
-    column = "address_hash" if limit.by_address else "client_hash"
+    # The address is named for a client's limits too: the index of
+    # addresses and time serves every count (service/models.py), and a
+    # client's ratings are all of its address's.
     per_object = " AND object_id = ?" if limit.per_object else ""
-    return f"SELECT COUNT(*), MIN(created) FROM rating WHERE {column} = ?{per_object} AND created > ?"
+    per_client = "" if limit.by_address else " AND client_hash = ?"
+    return f"SELECT COUNT(*), MIN(created) FROM rating WHERE address_hash = ? AND created > ?{per_object}{per_client}"
 
 
 _COUNTS = [(limit, _count_sql(limit)) for limit in LIMITS]
@@ -124,9 +127,8 @@ def retry_after(client, object_id, now=None):
     now = now or utcnow()
     wait = 0
     for limit, sql in _COUNTS:
-        key = client.address_hash if limit.by_address else client.client_hash
-        since = Rating.created.db_value(now - limit.window)
-        params = (key, object_id, since) if limit.per_object else (key, since)
+        params = (client.address_hash, Rating.created.db_value(now - limit.window),
+                  *((object_id,) if limit.per_object else ()), *(() if limit.by_address else (client.client_hash,)))
         count, oldest = run(sql, params).fetchone()
         if count >= limit.count:
             if isinstance(oldest, str):  # SQLite hands back text for an aggregate

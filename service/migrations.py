@@ -277,6 +277,15 @@ def _v30_sqlite_aggregates_in_key_order(db):
         model._schema.create_indexes()
 
 
+def _v31_one_index_of_addresses_and_clients(db):
+    # A rating was written to an index of its client and one of its
+    # address, each at a random place; the one that replaces them answers
+    # both kinds of count.
+    for name in ("rating_client_hash_object_id_created", "rating_address_hash_created"):
+        db.execute_sql(f'DROP INDEX IF EXISTS "{name}"')
+    _add_missing_indexes(db, models.Rating)
+
+
 MIGRATIONS = [
     (1, "ratings, organizations, registries, notifications, users", _v1_raw_tables),
     (2, "aggregates per object and period, roll-up membership (filled from the ratings)", _v2_object_aggregates),
@@ -315,4 +324,6 @@ MIGRATIONS = [
          "status", _v29_no_status_index_of_counted_ratings),
     (30, "aggregates: on SQLite, stored in the order of their keys (an object's periods side by side), one b-tree "
          "a table instead of two", _v30_sqlite_aggregates_in_key_order),
+    (31, "ratings: one index of address, time, object and client serves the limits and the held-ratings rules, "
+         "instead of one of clients and one of addresses", _v31_one_index_of_addresses_and_clients),
 ]

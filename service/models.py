@@ -225,8 +225,12 @@ class Rating(BaseModel):
 
     class Meta:
         indexes = (
-            (("client_hash", "object", "created"), False),
-            (("address_hash", "created"), False),
+            # Every limit and rule of an address or client counts in it
+            # (service/limits.py, service/holding.py): one b-tree a rating
+            # is written to, not one for addresses and one for clients. A
+            # client's hash is made with its address, so its ratings are
+            # among its address's, and a window is an hour or a day of them.
+            (("address_hash", "created", "object", "client_hash"), False),
             (("object", "created"), False),
         )
 

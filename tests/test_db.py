@@ -541,3 +541,22 @@ def test_the_partial_indexes_serve_their_readers(app, db):
     held = Rating.select(Rating.id).where((Rating.status == Rating.HELD) & holding.NOT_COUNTED)
     assert "rating_not_counted" in _plan(*held.sql())
     assert "rating_not_counted" in _plan(*held.where(Rating.object == objects[0]).sql())
+
+
+def test_one_index_serves_every_count_of_an_address_or_client(app, db):
+    from service import holding, limits
+    now = datetime.datetime(2026, 12, 5, 12, 0)
+    objects = _ratings_as_a_portal_holds_them(now)
+    index = "rating_address_hash_created_object_id_client_hash"
+    since = Rating.created.db_value(now - datetime.timedelta(days=1))
+    address, client = "0" * 32, "1" * 32
+    for limit, sql in limits._COUNTS:
+        params = (address, since, *((objects[0],) if limit.per_object else ()),
+                  *(() if limit.by_address else (client,)))
+        assert index in _plan(_placeholders(sql), params), limit.name
+    assert index in _plan(_placeholders(holding._ADDRESS), (address, objects[0], since))
+    assert index in _plan(_placeholders(holding._CLIENTS), (address, objects[0], since, client))
+    # The two indexes it replaces are gone from a database made new.
+    names = {i.name for i in database.get_indexes("rating")}
+    assert index in names
+    assert not names & {"rating_client_hash_object_id_created", "rating_address_hash_created"}
