@@ -122,13 +122,20 @@ def _count_sql(limit):
 _COUNTS = [(limit, _count_sql(limit)) for limit in LIMITS]
 
 
+def counts(client, object_id, now):
+    """Each limit with the statement and the parameters that count
+    ``client``'s ratings for it."""
+    for limit, sql in _COUNTS:
+        params = (client.address_hash, Rating.created.db_value(now - limit.window),
+                  *((object_id,) if limit.per_object else ()), *(() if limit.by_address else (client.client_hash,)))
+        yield limit, sql, params
+
+
 def retry_after(client, object_id, now=None):
     """Seconds until ``client`` may rate ``object_id`` again; 0 when it may now."""
     now = now or utcnow()
     wait = 0
-    for limit, sql in _COUNTS:
-        params = (client.address_hash, Rating.created.db_value(now - limit.window),
-                  *((object_id,) if limit.per_object else ()), *(() if limit.by_address else (client.client_hash,)))
+    for limit, sql, params in counts(client, object_id, now):
         count, oldest = run(sql, params).fetchone()
         if count >= limit.count:
             if isinstance(oldest, str):  # SQLite hands back text for an aggregate
