@@ -172,7 +172,9 @@ class Version:
                                   text=True).stdout.strip()
         # Uncommitted changes name the database too: a demo made before a
         # change of the schema is not another tree's.
-        diff = subprocess.run(["git", "diff", "HEAD"], cwd=source, capture_output=True).stdout if source == ROOT else b""
+        diff = b""
+        if source == ROOT:
+            diff = subprocess.run(["git", "diff", "HEAD"], cwd=source, capture_output=True).stdout
         dirty = f"-dirty{hashlib.sha256(diff).hexdigest()[:8]}" if diff else ""
         key = f"{self.sha}{dirty}-{args.orgs}-{args.ratings}"
         self.name = re.sub(r"[^a-z0-9_]", "_", f"ocenka_bench_{key}{'_stand_in' if stand_in else ''}".lower())
