@@ -22,6 +22,7 @@ import functools
 import json
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -93,14 +94,18 @@ def writer_part(path, ratings):
 
 
 def workers_part(path, requests):
+    with tempfile.TemporaryDirectory(prefix="ocenka-parts-") as folder:
+        copy = os.path.join(folder, "parts.sqlite3")
+        shutil.copyfile(path, copy)
+        _time_requests(copy, requests)
+
+
+def _time_requests(copy, requests):
     from werkzeug.test import EnvironBuilder
 
     from service import api, create_app, limits, ratings
     from service.models import RatableObject
 
-    folder = tempfile.mkdtemp(prefix="ocenka-parts-")
-    copy = os.path.join(folder, "parts.sqlite3")
-    subprocess.run(["cp", path, copy], check=True)
     url = f"sqlite:///{copy}"
     stand_in = subprocess.Popen([sys.executable, str(ROOT / "bench" / "stand_in_writer.py")],
                                 env=dict(os.environ, OCENKA_DATABASE_URL=url, OCENKA_SECRET_KEY="bench"),
