@@ -558,7 +558,33 @@ def test_one_index_serves_every_count_of_an_address_or_client(app, db):
         assert any(name in plan for name in served), (limit.name, plan)
     assert index in _plan(_placeholders(holding._ADDRESS), (address, objects[0], since))
     assert index in _plan(_placeholders(holding._CLIENTS), (address, objects[0], since, client))
-    # The two indexes it replaces are gone from a database made new.
-    names = {i.name for i in database.get_indexes("rating")}
-    assert index in names
-    assert not names & {"rating_client_hash_object_id_created", "rating_address_hash_created"}
+
+
+_INDEXES_BEFORE_31 = {"rating_client_hash_object_id_created": "client_hash, object_id, created",
+                      "rating_address_hash_created": "address_hash, created"}
+
+
+def test_upgrade_replaces_the_indexes_of_clients_and_addresses(app, db, runner, client):
+    from service import limits
+    from service.db import SchemaVersion
+    world = factories.small_world()
+    factories.rate(client, world.school.id, 5, 4, 5, 4)
+    index = "rating_address_hash_created_object_id_client_hash"
+    # A database made from scratch has the one index; one of version 30
+    # had the two.
+    assert index in _index_names("rating") and not set(_INDEXES_BEFORE_31) & _index_names("rating")
+    database.execute_sql(f'DROP INDEX "{index}"')
+    for name, columns in _INDEXES_BEFORE_31.items():
+        database.execute_sql(f'CREATE INDEX "{name}" ON "rating" ({columns})')
+    SchemaVersion.delete().where(SchemaVersion.version >= 31).execute()
+    result = runner.invoke(args=["init-db"])
+    assert result.exit_code == 0, result.output
+    assert "schema version 31" in result.output
+    assert index in _index_names("rating") and not set(_INDEXES_BEFORE_31) & _index_names("rating")
+    assert current_version() == MIGRATIONS[-1][0]
+    rating = Rating.get(Rating.object == world.school.id)
+    # The limits still find the rating by its client and address.
+    counted = {limit.name: database.execute_sql(_placeholders(sql), params).fetchone()[0]
+               for limit, sql, params in limits.counts(limits.Client(rating.client_hash, rating.address_hash),
+                                                      world.school.id, rating.created)}
+    assert counted == {limit.name: 1 for limit in limits.LIMITS}
